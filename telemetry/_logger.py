@@ -1,0 +1,708 @@
+"""The queue-buffered logger: producers append encoded lines, one thread writes them.
+
+Producers on any thread or event loop validate and encode an event, then append the
+line to an in-memory list under a lock. A daemon writer thread swaps the list out
+every ``flush_interval`` seconds, or sooner once ``batch_size`` lines wait, and
+appends it to the file in one write. The thread is not tied to any event loop, so
+one logger serves asyncio, trio, plain threads and consecutive ``asyncio.run()``
+calls alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import sys
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from ._event import encode_event
+from ._settings import LoggerSettings
+from ._sink import FileOps, FileSink, PartialWriteError
+from ._stats import DropReason, FlushResult, LoggerStats
+
+__all__ = ["Accepted", "TelemetryLogger"]
+
+_log = logging.getLogger("telemetry")
+
+_MAX_WRITE_BYTES = 1024 * 1024
+"""Largest single write; bigger batches are split at line boundaries."""
+
+_YIELD_EVERY = 0.0005
+"""Seconds of event-loop time after which ``await log_event`` yields, so producers
+that never yield on their own still let the loop run its timers and I/O."""
+
+_live_loggers: weakref.WeakSet[TelemetryLogger] = weakref.WeakSet()
+
+
+class Accepted:
+    """The result of ``log_event``: already enqueued, and awaitable.
+
+    Awaiting it returns at once, except about every ``_YIELD_EVERY`` seconds, when
+    it yields to the event loop once. Not awaiting it loses nothing, because the
+    event was queued before ``log_event`` returned.
+    """
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, logger: TelemetryLogger | None) -> None:
+        self._logger = logger
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if self._logger is None:
+            return
+        yield from _checkpoint().__await__()
+
+        # The first task to resume from this checkpoint marks a new turn of the
+        # loop and opens the next window. Until a window closes every producer
+        # yields at its next call, so a turn of the loop lasts one window plus
+        # one event per task, however many tasks never yield on their own.
+        logger = self._logger
+        if logger._checkpoint is self:
+            logger._next_yield = time.monotonic() + _YIELD_EVERY
+            logger._checkpoint = Accepted(logger)
+
+
+_READY = Accepted(None)
+
+
+class _WaitForSpace:
+    """The result of ``log_event`` when the queue is full under ``"block"``.
+
+    Awaiting it waits for space, at most ``block_timeout`` seconds. If it is dropped
+    without being awaited, the event is counted as dropped ("not_awaited").
+    """
+
+    __slots__ = ("_awaited", "_line", "_logger")
+
+    def __init__(self, logger: TelemetryLogger, line: bytes) -> None:
+        self._logger = logger
+        self._line = line
+        self._awaited = False
+
+    def __await__(self) -> Generator[Any, None, None]:
+        self._awaited = True
+        return self._logger._wait_for_space(self._line).__await__()
+
+    def drop(self, reason: str) -> None:
+        """Give up on the event now and count it as dropped for ``reason``."""
+        if not self._awaited:
+            self._awaited = True
+            self._logger._drop(1, reason)
+
+    def __del__(self) -> None:
+        self.drop(DropReason.NOT_AWAITED)
+
+
+class TelemetryLogger:
+    """Queue events in memory and append them to a JSONL file from a thread.
+
+    Use one per file. It starts its writer thread on the first event and stops it
+    on :meth:`shutdown`; an event logged after that starts it again, so shutdown
+    loses nothing and the exit hook still writes what comes later. At interpreter
+    exit every live logger drains for up to ``exit_timeout`` seconds.
+
+    Args:
+        path: The JSONL file; overrides ``settings.path``.
+        settings: Queue, batch, fsync and rotation settings.
+        file_ops: The system calls the writer makes; tests pass one that fails.
+        **changes: Individual settings, applied over ``settings``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        settings: LoggerSettings | None = None,
+        file_ops: FileOps | None = None,
+        **changes: Any,
+    ) -> None:
+        settings = settings or LoggerSettings()
+        if path is not None:
+            changes["path"] = path
+        self.settings = settings.replace(**changes) if changes else settings
+        self._file_ops = file_ops or FileOps()
+        self._reset_state()
+        _live_loggers.add(self)
+
+    def _reset_state(self) -> None:
+        # Reentrant, because a never-awaited result counts its drop from __del__,
+        # which the garbage collector may run while this thread holds the lock.
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._buffer: list[bytes] = []
+        self._writer: threading.Thread | None = None
+        self._stopping = False
+        self._wake_sent = False
+        self._flush_wanted = False
+        self._next_yield = 0.0
+        self._checkpoint = Accepted(self)
+        self._warned: set[str] = set()
+        self._failing = False
+
+        # Counters, changed only under the lock. ``_pending`` counts lines in the
+        # buffer plus the batch being written; ``_enqueued`` and ``_resolved`` number
+        # the lines in queue order, so a flush can wait for exactly its own.
+        self._accepted = 0
+        self._written = 0
+        self._pending = 0
+        self._pending_bytes = 0
+        self._enqueued = 0
+        self._resolved = 0
+        self._synced = 0
+        self._lost = 0
+        self._dropped: dict[str, int] = {}
+        self._batches = 0
+        self._bytes_written = 0
+        self._write_errors = 0
+        self._durability_unknown = 0
+        self._last_error: str | None = None
+
+    # --- producing -----------------------------------------------------------------
+
+    def log_event(
+        self,
+        agent: str,
+        run_id: str,
+        latency_ms: float,
+        cost_usd: float | None = None,
+        tokens_in: int | None = None,
+        tokens_out: int | None = None,
+        error: str | BaseException | None = None,
+        reward: float | None = None,
+        *,
+        model: str | None = None,
+        parent_run_id: str | None = None,
+        case_id: str | None = None,
+        repeat: int | None = None,
+        tags: Sequence[str] | None = None,
+        kind: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Accepted | _WaitForSpace:
+        """Validate one event, stamp it with the time, and enqueue it.
+
+        The event is queued before this returns, so ``await log_event(...)`` and a
+        plain call both log it. Awaiting matters only when the queue is full under
+        ``when_full="block"``: then the result waits for space, at most
+        ``block_timeout`` seconds, and an un-awaited result counts the event as
+        dropped. Outside any event loop a full queue blocks the calling thread
+        instead, with the same deadline.
+
+        Args:
+            agent: Name of the agent that ran.
+            run_id: Id of this run, usually from ``new_run_id()``.
+            latency_ms: Wall time of the run in milliseconds, finite and >= 0.
+            cost_usd: Cost of the run in US dollars, finite and >= 0.
+            tokens_in: Prompt tokens, an int >= 0.
+            tokens_out: Completion tokens, an int >= 0.
+            error: What went wrong: a message, or an exception, recorded as
+                ``"TypeName: message"``. Text over 8,192 characters is truncated.
+            reward: Score of the run, any finite number.
+            model: Model the agent used.
+            parent_run_id: Run id of the calling agent, for nested calls.
+            case_id: Id of the eval case, so runs of two agents can be paired.
+            repeat: Index of this repeat of the case, an int >= 0.
+            tags: Labels of the case.
+            kind: Kind of event; omitted for a run, ``"decision"`` for a verdict.
+            meta: Other JSON values; copied at the call, so later changes to the
+                dict do not reach the log.
+
+        Raises:
+            TypeError: a field has the wrong type; nothing is enqueued.
+            ValueError: a field is out of range, or the event is longer than
+                ``max_event_bytes``; nothing is enqueued.
+        """
+        extras = None
+        if (
+            model is not None
+            or parent_run_id is not None
+            or case_id is not None
+            or repeat is not None
+            or tags is not None
+            or kind is not None
+            or meta is not None
+        ):
+            extras = {
+                "model": model,
+                "parent_run_id": parent_run_id,
+                "case_id": case_id,
+                "repeat": repeat,
+                "tags": tags,
+                "kind": kind,
+                "meta": meta,
+            }
+        line = encode_event(
+            time.time(),
+            agent,
+            run_id,
+            latency_ms,
+            cost_usd,
+            tokens_in,
+            tokens_out,
+            error,
+            reward,
+            extras,
+            self.settings.max_event_bytes,
+        )
+
+        if self._enqueue(line):
+            return self._maybe_checkpoint()
+        if self.settings.when_full == "drop":
+            self._drop(1, DropReason.QUEUE_FULL)
+            return _READY
+        if _in_event_loop():
+            return _WaitForSpace(self, line)
+        self._block_for_space(line)
+        return _READY
+
+    def log_event_sync(self, *args: Any, **kwargs: Any) -> None:
+        """Log one event from a thread or sync code; same arguments as log_event.
+
+        Safe from any thread. When the queue is full under ``when_full="block"`` it
+        blocks the calling thread for at most ``block_timeout`` seconds, except on
+        an event loop's thread, where it never blocks and drops (and counts) the
+        event instead.
+        """
+        result = self.log_event(*args, **kwargs)
+        if isinstance(result, _WaitForSpace):
+            result.drop(DropReason.QUEUE_FULL)
+
+    def _enqueue(self, line: bytes) -> bool:
+        settings = self.settings
+        with self._lock:
+            if self._writer is None:
+                self._start_writer()
+            if (
+                self._pending >= settings.queue_size
+                or self._pending_bytes >= settings.queue_bytes
+            ):
+                return False
+            self._buffer.append(line)
+            self._accepted += 1
+            self._enqueued += 1
+            self._pending += 1
+            self._pending_bytes += len(line)
+            wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
+            if wake:
+                self._wake_sent = True
+        if wake:
+            self._wake.set()
+        return True
+
+    def _maybe_checkpoint(self) -> Accepted:
+        if time.monotonic() < self._next_yield:
+            return _READY
+        return self._checkpoint
+
+    def _block_for_space(self, line: bytes) -> None:
+        deadline = time.monotonic() + self.settings.block_timeout
+        while not self._enqueue(line):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._drop(1, DropReason.QUEUE_FULL)
+                return
+            with self._changed:
+                self._changed.wait(min(remaining, 0.05))
+
+    async def _wait_for_space(self, line: bytes) -> None:
+        import anyio
+
+        deadline = time.monotonic() + self.settings.block_timeout
+        delay = 0.0005
+        try:
+            while not self._enqueue(line):
+                if time.monotonic() >= deadline:
+                    self._drop(1, DropReason.QUEUE_FULL)
+                    return
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 0.01)
+        except BaseException:
+            # Cancelled (or interrupted) before space freed up: count the event.
+            self._drop(1, DropReason.CANCELLED)
+            raise
+
+    def _drop(self, count: int, reason: str) -> None:
+        with self._lock:
+            self._accepted += count
+            self._dropped[reason] = self._dropped.get(reason, 0) + count
+        self._warn_once(reason)
+
+    def _warn_once(self, reason: str) -> None:
+        if reason in self._warned:
+            return
+        self._warned.add(reason)
+        warnings.warn(
+            f"telemetry dropped events ({reason}) for {self.settings.path}; "
+            f"stats().dropped counts them, and this warning is shown once",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    # --- flushing and shutting down ------------------------------------------------
+
+    def flush_sync(self, timeout: float = 5.0) -> FlushResult:
+        """Wait until every event accepted before the call is written.
+
+        Under an fsync policy the file is fsynced too. Returns at ``timeout``
+        seconds at the latest, with what is still pending, even if the writer is
+        stuck or dead.
+        """
+        target, lost_before = self._request_flush()
+        return self._wait_resolved(target, lost_before, timeout)
+
+    async def flush(self, timeout: float = 5.0) -> FlushResult:
+        """Wait, without blocking the event loop, as :meth:`flush_sync` does."""
+        target, lost_before = self._request_flush()
+        if self._flushed(target):
+            return self._result(target, lost_before)
+        return await _in_thread(self._wait_resolved, target, lost_before, timeout)
+
+    def shutdown_sync(self, timeout: float = 5.0) -> FlushResult:
+        """Drain the queue, write it, close the file and stop the writer thread.
+
+        Idempotent and safe to call from several threads. Returns at ``timeout``
+        seconds at the latest, with what is still pending; the writer then goes on
+        draining in the background. An event logged later starts a new writer.
+        """
+        target, lost_before = self._request_flush(stop=True)
+        with self._lock:
+            writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout)
+        return self._result(target, lost_before)
+
+    async def shutdown(self, timeout: float = 5.0) -> FlushResult:
+        """Shut down, without blocking the event loop, as :meth:`shutdown_sync`."""
+        return await _in_thread(self.shutdown_sync, timeout)
+
+    async def aclose(self) -> None:
+        """Shut down with the default timeout; for ``async with`` and closers."""
+        await self.shutdown()
+
+    def close(self) -> None:
+        """Shut down with the default timeout, blocking the calling thread."""
+        self.shutdown_sync()
+
+    async def __aenter__(self) -> TelemetryLogger:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> TelemetryLogger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _request_flush(self, stop: bool = False) -> tuple[int, int]:
+        with self._lock:
+            target = self._enqueued
+            lost_before = self._lost
+            if self._writer is not None:
+                self._flush_wanted = True
+                self._stopping = self._stopping or stop
+        self._wake.set()
+        return target, lost_before
+
+    def _flushed(self, target: int) -> bool:
+        if self.settings.fsync != "never":
+            return self._synced >= target
+        return self._resolved >= target
+
+    def _wait_resolved(
+        self, target: int, lost_before: int, timeout: float
+    ) -> FlushResult:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self._flushed(target):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(min(remaining, 0.1))
+        return self._result(target, lost_before)
+
+    def _result(self, target: int, lost_before: int) -> FlushResult:
+        with self._lock:
+            pending = max(target - self._resolved, 0)
+            complete = self._flushed(target)
+            return FlushResult(
+                complete=complete,
+                pending=pending,
+                lost=self._lost - lost_before,
+                error=self._last_error,
+            )
+
+    # --- counters ------------------------------------------------------------------
+
+    def stats(self) -> LoggerStats:
+        """Return a consistent snapshot of the counters."""
+        with self._lock:
+            return LoggerStats(
+                accepted=self._accepted,
+                written=self._written,
+                queued=self._pending,
+                dropped=MappingProxyType(dict(self._dropped)),
+                batches=self._batches,
+                bytes_written=self._bytes_written,
+                write_errors=self._write_errors,
+                durability_unknown=self._durability_unknown,
+                last_error=self._last_error,
+            )
+
+    # --- the writer thread ---------------------------------------------------------
+
+    def _start_writer(self) -> None:
+        # Called with the lock held.
+        self._stopping = False
+        self._writer = threading.Thread(
+            target=self._run_writer, name="telemetry-writer", daemon=True
+        )
+        self._writer.start()
+
+    def _run_writer(self) -> None:
+        sink = FileSink(
+            self.settings.path.absolute(),
+            rotate_bytes=self.settings.rotate_bytes,
+            ops=self._file_ops,
+        )
+        last_sync = time.monotonic()
+        try:
+            while True:
+                self._wake.wait(self.settings.flush_interval)
+                self._wake.clear()
+                batch, flush_wanted, stopping = self._take_batch()
+                if batch:
+                    self._write_batch(sink, batch)
+                last_sync = self._maybe_sync(sink, flush_wanted, last_sync)
+                if stopping and self._finish_if_idle():
+                    return
+        except BaseException as exc:  # pragma: no cover - a bug, never expected
+            _log.exception("telemetry writer stopped by an unexpected error")
+            with self._lock:
+                self._last_error = _describe_error(exc)
+                self._writer = None
+            raise
+        finally:
+            sink.close()
+
+    def _take_batch(self) -> tuple[list[bytes], bool, bool]:
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+            self._wake_sent = False
+            flush_wanted, self._flush_wanted = self._flush_wanted, False
+            return batch, flush_wanted, self._stopping
+
+    def _finish_if_idle(self) -> bool:
+        with self._lock:
+            if self._buffer or self._flush_wanted:
+                return False
+            self._writer = None
+            self._stopping = False
+            self._changed.notify_all()
+            return True
+
+    def _write_batch(self, sink: FileSink, batch: list[bytes]) -> None:
+        start = 0
+        while start < len(batch):
+            end, size = start, 0
+            while end < len(batch) and (
+                end == start or size + len(batch[end]) <= _MAX_WRITE_BYTES
+            ):
+                size += len(batch[end])
+                end += 1
+            self._write_chunk(sink, b"".join(batch[start:end]), end - start)
+            start = end
+
+    def _write_chunk(self, sink: FileSink, data: bytes, count: int) -> None:
+        """Write ``count`` lines, retrying failures for up to ``retry_timeout``."""
+        deadline: float | None = None
+        delay = 0.05
+        while True:
+            try:
+                sink.append(data)
+            except PartialWriteError as exc:
+                done = data[: exc.written].count(b"\n")
+                self._record_written(done, exc.written, whole_batch=False)
+                data, count = data[exc.written :], count - done
+                self._record_error(exc.cause)
+            except OSError as exc:
+                self._record_error(exc)
+            else:
+                self._record_written(count, len(data), whole_batch=True)
+                return
+
+            sink.close()
+            now = time.monotonic()
+            deadline = (
+                deadline if deadline is not None else now + self.settings.retry_timeout
+            )
+            if now >= deadline:
+                self._record_lost(count, data)
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _maybe_sync(
+        self, sink: FileSink, flush_wanted: bool, last_sync: float
+    ) -> float:
+        policy = self.settings.fsync
+        now = time.monotonic()
+        with self._lock:
+            unsynced = self._resolved - self._synced
+        due = (
+            policy == "batch"
+            or (
+                policy == "interval" and now - last_sync >= self.settings.fsync_interval
+            )
+            or (policy != "never" and flush_wanted)
+        )
+        if policy == "never" or not due:
+            return last_sync
+        if unsynced:
+            try:
+                sink.sync()
+            except OSError as exc:
+                # After a failed fsync the kernel may have dropped the dirty pages
+                # and will not report it again, so a retry proving "fine" would be a
+                # lie. Count what is unsure, reopen, and move on.
+                self._record_error(exc, unsynced=unsynced)
+                sink.close()
+        with self._lock:
+            self._synced = self._resolved
+            self._changed.notify_all()
+        return now
+
+    def _record_written(self, lines: int, size: int, whole_batch: bool) -> None:
+        with self._lock:
+            self._written += lines
+            self._resolved += lines
+            self._pending -= lines
+            self._pending_bytes -= size
+            self._bytes_written += size
+            if whole_batch:
+                self._batches += 1
+            recovered, self._failing = self._failing, False
+            self._changed.notify_all()
+        if recovered:
+            _log.warning("telemetry writes to %s succeed again", self.settings.path)
+
+    def _record_lost(self, lines: int, data: bytes) -> None:
+        with self._lock:
+            self._dropped[DropReason.WRITE_ERROR] = (
+                self._dropped.get(DropReason.WRITE_ERROR, 0) + lines
+            )
+            self._resolved += lines
+            self._lost += lines
+            self._pending -= lines
+            self._pending_bytes -= len(data)
+            self._changed.notify_all()
+        self._warn_once(DropReason.WRITE_ERROR)
+
+    def _record_error(self, exc: OSError, unsynced: int = 0) -> None:
+        text = _describe_error(exc)
+        with self._lock:
+            first, self._failing = not self._failing, True
+            self._write_errors += 1
+            self._durability_unknown += unsynced
+            self._last_error = text
+        if first:
+            _log.error(
+                "telemetry write to %s failed: %s; retrying, and counting further "
+                "errors in stats().write_errors until a write succeeds",
+                self.settings.path,
+                text,
+            )
+
+    # --- process lifecycle ---------------------------------------------------------
+
+    def _reset_after_fork(self) -> None:
+        # The child has no writer thread, and the parent's queued events are the
+        # parent's to write: start over with fresh locks and an empty ledger.
+        self._reset_state()
+
+    def _drain_at_exit(self) -> None:
+        if self._writer is None and not self._buffer:
+            return
+        result = self.shutdown_sync(self.settings.exit_timeout)
+        if not result.complete:
+            message = (
+                f"telemetry exited with {result.pending} events not written to "
+                f"{self.settings.path} after waiting {self.settings.exit_timeout} s"
+            )
+            _log.error(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=1)
+
+
+async def _checkpoint() -> None:
+    """Yield to the event loop once.
+
+    The backend's own primitive is called directly: going through anyio would cost
+    a backend lookup per call and an import stall on the first one.
+    """
+    if asyncio._get_running_loop() is not None:
+        await asyncio.sleep(0)
+        return
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        await trio.lowlevel.checkpoint()
+
+
+def _in_event_loop() -> bool:
+    """Tell whether this thread runs an asyncio or trio event loop."""
+    if asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def _in_thread(
+    function: Callable[..., FlushResult], *args: object
+) -> FlushResult:
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
+
+
+def _describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _drain_all_at_exit() -> None:
+    for logger in list(_live_loggers):
+        logger._drain_at_exit()
+
+
+def _reset_all_after_fork() -> None:
+    for logger in list(_live_loggers):
+        logger._reset_after_fork()
+
+
+atexit.register(_drain_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_all_after_fork)

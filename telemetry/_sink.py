@@ -1,0 +1,196 @@
+"""Append whole lines to a JSONL file: open, torn-line repair, rotation, fsync.
+
+Everything here runs on the writer thread. The system calls go through a
+:class:`FileOps` object so that tests can fail the Nth open, write or fsync, the way
+SQLite's test VFS does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from pathlib import Path
+
+__all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+
+class FileOps:
+    """The system calls the sink makes; subclass it to inject faults."""
+
+    def open(self, path: str, flags: int, mode: int) -> int:
+        """Open ``path`` and return a file descriptor."""
+        return os.open(path, flags, mode)
+
+    def write(self, fd: int, data: memoryview) -> int:
+        """Write some of ``data`` and return how many bytes the kernel took."""
+        return os.write(fd, data)
+
+    def fsync(self, fd: int) -> None:
+        """Flush the file's data and metadata to stable storage."""
+        os.fsync(fd)
+
+    def close(self, fd: int) -> None:
+        """Close a file descriptor."""
+        os.close(fd)
+
+    def fstat(self, fd: int) -> os.stat_result:
+        """Return the status of an open file."""
+        return os.fstat(fd)
+
+    def stat(self, path: str) -> os.stat_result:
+        """Return the status of the file at ``path``."""
+        return os.stat(path)
+
+    def rename(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target`` atomically."""
+        os.rename(source, target)
+
+
+class PartialWriteError(OSError):
+    """A write failed after the kernel had taken the first ``written`` bytes."""
+
+    def __init__(self, written: int, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror)
+        self.written = written
+        self.cause = cause
+
+
+def rotated_path(path: Path, epoch: float) -> Path:
+    """Return the name a rotated file gets: ``events.20261204T161037123456Z.jsonl``."""
+    micros = round(epoch * 1_000_000)
+    seconds, micro = divmod(micros, 1_000_000)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f"{micro:06d}Z"
+    if path.suffix:
+        return path.with_name(f"{path.stem}.{stamp}{path.suffix}")
+    return path.with_name(f"{path.name}.{stamp}")
+
+
+class FileSink:
+    """An append-only JSONL file that follows its path across outside rotation.
+
+    Args:
+        path: The file to append to; its folder is created when missing.
+        rotate_bytes: Rotate the file once it holds at least this many bytes, or
+            never when None.
+        ops: The system calls to make.
+    """
+
+    def __init__(
+        self, path: Path, *, rotate_bytes: int | None = None, ops: FileOps | None = None
+    ) -> None:
+        self.path = path
+        self._rotate_bytes = rotate_bytes
+        self._ops = ops or FileOps()
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+        self._needs_newline = False
+
+    def append(self, data: bytes) -> None:
+        """Append ``data``, whole lines, as one write where the kernel allows.
+
+        With O_APPEND every write() lands at the current end of the file, and Linux
+        holds the file's lock for the whole call on a local filesystem, so lines from
+        several processes never interleave. A short write is completed by further
+        writes, which another process could interleave with; this only happens on a
+        full disk or a signal.
+
+        Raises:
+            PartialWriteError: the write failed after some bytes reached the kernel.
+            OSError: the file could not be opened or nothing was written.
+        """
+        fd = self._current_fd()
+        prefix = 1 if self._needs_newline else 0
+        view = memoryview(b"\n" + data if prefix else data)
+
+        written = 0
+        while written < len(view):
+            try:
+                count = self._ops.write(fd, view[written:])
+            except OSError as exc:
+                self._note_progress(written)
+                if written > prefix:
+                    raise PartialWriteError(written - prefix, exc) from exc
+                raise
+            if count == 0:
+                self._note_progress(written)
+                raise PartialWriteError(
+                    max(written - prefix, 0), OSError(5, "write() returned 0")
+                )
+            written += count
+        self._needs_newline = False
+
+    def sync(self) -> None:
+        """Flush what was appended to stable storage (fsync)."""
+        if self._fd is not None:
+            self._ops.fsync(self._fd)
+
+    def close(self) -> None:
+        """Close the file; the next append opens it again."""
+        fd, self._fd = self._fd, None
+        self._identity = None
+        if fd is not None:
+            # The descriptor is released even when close() reports an error.
+            with contextlib.suppress(OSError):
+                self._ops.close(fd)
+
+    # --- opening, following and rotating ----------------------------------------
+
+    def _current_fd(self) -> int:
+        if self._fd is not None and not self._path_moved():
+            if self._rotate_bytes is None or not self._over_size():
+                return self._fd
+            self._rotate()
+        self.close()
+        return self._open()
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = self._ops.open(str(self.path), _OPEN_FLAGS, 0o644)
+        status = self._ops.fstat(fd)
+        self._fd = fd
+        self._identity = (status.st_dev, status.st_ino)
+        self._needs_newline = status.st_size > 0 and not self._ends_with_newline()
+        return fd
+
+    def _ends_with_newline(self) -> bool:
+        # A crash can leave a torn last line; the next event must start on its own.
+        try:
+            with open(self.path, "rb") as reader:
+                reader.seek(-1, os.SEEK_END)
+                return reader.read(1) == b"\n"
+        except OSError:
+            return True  # Unreadable (write-only): assume whole lines.
+
+    def _path_moved(self) -> bool:
+        """Tell whether the path now names another file, or none (rotated, deleted)."""
+        try:
+            status = self._ops.stat(str(self.path))
+        except FileNotFoundError:
+            return True
+        return (status.st_dev, status.st_ino) != self._identity
+
+    def _over_size(self) -> bool:
+        assert self._fd is not None and self._rotate_bytes is not None
+        return self._ops.fstat(self._fd).st_size >= self._rotate_bytes
+
+    def _rotate(self) -> None:
+        # The lock file serializes rotation between processes: each re-checks under
+        # the lock, so a file is renamed once, never the fresh one another just made.
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not self._path_moved() and self._over_size():
+                    target = rotated_path(self.path, time.time())
+                    self._ops.rename(str(self.path), str(target))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _note_progress(self, written: int) -> None:
+        # Once any byte is in, the repair newline (if one was due) is in too.
+        if written:
+            self._needs_newline = False
