@@ -149,15 +149,16 @@ class TelemetryLogger:
         self._warned: set[str] = set()
         self._failing = False
 
-        # Counters, changed only under the lock. ``_pending`` counts lines in the
-        # buffer plus the batch being written; ``_enqueued`` and ``_resolved`` number
-        # the lines in queue order, so a flush can wait for exactly its own.
-        self._accepted = 0
-        self._written = 0
-        self._pending = 0
-        self._pending_bytes = 0
+        # Counters, changed only under the lock. ``_enqueued`` and ``_resolved``
+        # number the lines in queue order (resolved: written or dropped by the
+        # writer), so a flush can wait for exactly its own lines, and their
+        # difference is what is in memory. ``_rejected`` counts events dropped
+        # before they reached the queue.
         self._enqueued = 0
         self._resolved = 0
+        self._rejected = 0
+        self._written = 0
+        self._pending_bytes = 0
         self._synced = 0
         self._lost = 0
         self._dropped: dict[str, int] = {}
@@ -282,14 +283,12 @@ class TelemetryLogger:
             if self._writer is None:
                 self._start_writer()
             if (
-                self._pending >= settings.queue_size
+                self._enqueued - self._resolved >= settings.queue_size
                 or self._pending_bytes >= settings.queue_bytes
             ):
                 return False
             self._buffer.append(line)
-            self._accepted += 1
             self._enqueued += 1
-            self._pending += 1
             self._pending_bytes += len(line)
             wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
             if wake:
@@ -332,7 +331,7 @@ class TelemetryLogger:
 
     def _drop(self, count: int, reason: str) -> None:
         with self._lock:
-            self._accepted += count
+            self._rejected += count
             self._dropped[reason] = self._dropped.get(reason, 0) + count
         self._warn_once(reason)
 
@@ -458,9 +457,9 @@ class TelemetryLogger:
         """Return a consistent snapshot of the counters."""
         with self._lock:
             return LoggerStats(
-                accepted=self._accepted,
+                accepted=self._enqueued + self._rejected,
                 written=self._written,
-                queued=self._pending,
+                queued=self._enqueued - self._resolved,
                 dropped=MappingProxyType(dict(self._dropped)),
                 batches=self._batches,
                 bytes_written=self._bytes_written,
@@ -596,7 +595,6 @@ class TelemetryLogger:
         with self._lock:
             self._written += lines
             self._resolved += lines
-            self._pending -= lines
             self._pending_bytes -= size
             self._bytes_written += size
             if whole_batch:
@@ -613,7 +611,6 @@ class TelemetryLogger:
             )
             self._resolved += lines
             self._lost += lines
-            self._pending -= lines
             self._pending_bytes -= len(data)
             self._changed.notify_all()
         self._warn_once(DropReason.WRITE_ERROR)
