@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._event import encode_event
 from ._settings import LoggerSettings
@@ -100,6 +100,14 @@ class _WaitForSpace:
 
     def __del__(self) -> None:
         self.drop(DropReason.NOT_AWAITED)
+
+
+class _FlushMark(NamedTuple):
+    """Where the counters stood when a flush began."""
+
+    target: int
+    lost: int
+    write_errors: int
 
 
 class TelemetryLogger:
@@ -355,15 +363,15 @@ class TelemetryLogger:
         seconds at the latest, with what is still pending, even if the writer is
         stuck or dead.
         """
-        target, lost_before = self._request_flush()
-        return self._wait_resolved(target, lost_before, timeout)
+        mark = self._request_flush()
+        return self._wait_resolved(mark, timeout)
 
     async def flush(self, timeout: float = 5.0) -> FlushResult:
         """Wait, without blocking the event loop, as :meth:`flush_sync` does."""
-        target, lost_before = self._request_flush()
-        if self._flushed(target):
-            return self._result(target, lost_before)
-        return await _in_thread(self._wait_resolved, target, lost_before, timeout)
+        mark = self._request_flush()
+        if self._flushed(mark.target):
+            return self._result(mark)
+        return await _in_thread(self._wait_resolved, mark, timeout)
 
     def shutdown_sync(self, timeout: float = 5.0) -> FlushResult:
         """Drain the queue, write it, close the file and stop the writer thread.
@@ -372,12 +380,12 @@ class TelemetryLogger:
         seconds at the latest, with what is still pending; the writer then goes on
         draining in the background. An event logged later starts a new writer.
         """
-        target, lost_before = self._request_flush(stop=True)
+        mark = self._request_flush(stop=True)
         with self._lock:
             writer = self._writer
         if writer is not None and writer is not threading.current_thread():
             writer.join(timeout)
-        return self._result(target, lost_before)
+        return self._result(mark)
 
     async def shutdown(self, timeout: float = 5.0) -> FlushResult:
         """Shut down, without blocking the event loop, as :meth:`shutdown_sync`."""
@@ -413,42 +421,38 @@ class TelemetryLogger:
     ) -> None:
         self.close()
 
-    def _request_flush(self, stop: bool = False) -> tuple[int, int]:
+    def _request_flush(self, stop: bool = False) -> _FlushMark:
         with self._lock:
-            target = self._enqueued
-            lost_before = self._lost
+            mark = _FlushMark(self._enqueued, self._lost, self._write_errors)
             if self._writer is not None:
                 self._flush_wanted = True
                 self._stopping = self._stopping or stop
         self._wake.set()
-        return target, lost_before
+        return mark
 
     def _flushed(self, target: int) -> bool:
         if self.settings.fsync != "never":
             return self._synced >= target
         return self._resolved >= target
 
-    def _wait_resolved(
-        self, target: int, lost_before: int, timeout: float
-    ) -> FlushResult:
+    def _wait_resolved(self, mark: _FlushMark, timeout: float) -> FlushResult:
         deadline = time.monotonic() + timeout
         with self._changed:
-            while not self._flushed(target):
+            while not self._flushed(mark.target):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._changed.wait(min(remaining, 0.1))
-        return self._result(target, lost_before)
+        return self._result(mark)
 
-    def _result(self, target: int, lost_before: int) -> FlushResult:
+    def _result(self, mark: _FlushMark) -> FlushResult:
         with self._lock:
-            pending = max(target - self._resolved, 0)
-            complete = self._flushed(target)
+            failed = self._write_errors > mark.write_errors
             return FlushResult(
-                complete=complete,
-                pending=pending,
-                lost=self._lost - lost_before,
-                error=self._last_error,
+                complete=self._flushed(mark.target),
+                pending=max(mark.target - self._resolved, 0),
+                lost=self._lost - mark.lost,
+                error=self._last_error if failed else None,
             )
 
     # --- counters ------------------------------------------------------------------
