@@ -108,6 +108,7 @@ class _FlushMark(NamedTuple):
     target: int
     lost: int
     write_errors: int
+    durability_unknown: int
 
 
 class TelemetryLogger:
@@ -423,7 +424,12 @@ class TelemetryLogger:
 
     def _request_flush(self, stop: bool = False) -> _FlushMark:
         with self._lock:
-            mark = _FlushMark(self._enqueued, self._lost, self._write_errors)
+            mark = _FlushMark(
+                self._enqueued,
+                self._lost,
+                self._write_errors,
+                self._durability_unknown,
+            )
             if self._writer is not None:
                 self._flush_wanted = True
                 self._stopping = self._stopping or stop
@@ -452,6 +458,7 @@ class TelemetryLogger:
                 complete=self._flushed(mark.target),
                 pending=max(mark.target - self._resolved, 0),
                 lost=self._lost - mark.lost,
+                durability_unknown=self._durability_unknown - mark.durability_unknown,
                 error=self._last_error if failed else None,
             )
 
@@ -525,16 +532,13 @@ class TelemetryLogger:
             return True
 
     def _write_batch(self, sink: FileSink, batch: list[bytes]) -> None:
-        start = 0
-        while start < len(batch):
-            end, size = start, 0
-            while end < len(batch) and (
-                end == start or size + len(batch[end]) <= _MAX_WRITE_BYTES
-            ):
-                size += len(batch[end])
-                end += 1
-            self._write_chunk(sink, b"".join(batch[start:end]), end - start)
-            start = end
+        # Split by the average line size rather than line by line: a Python loop
+        # over a large batch would hold the GIL long enough to stall the loop.
+        size = sum(map(len, batch))
+        step = max(1, len(batch) * _MAX_WRITE_BYTES // max(size, 1))
+        for start in range(0, len(batch), step):
+            chunk = batch[start : start + step]
+            self._write_chunk(sink, b"".join(chunk), len(chunk))
 
     def _write_chunk(self, sink: FileSink, data: bytes, count: int) -> None:
         """Write ``count`` lines, retrying failures for up to ``retry_timeout``."""

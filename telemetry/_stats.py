@@ -71,19 +71,22 @@ class FlushResult:
     """What a flush or shutdown achieved before it returned.
 
     A result is true when every event accepted before the call is a whole line in
-    the file (and fsynced, under an fsync policy).
+    the file, and, under an fsync policy, every fsync during the call succeeded.
 
     Attributes:
         complete: Every event accepted before the call was written.
         pending: Events accepted before the call and still in memory.
         lost: Events accepted before the call and dropped while the call waited.
+        durability_unknown: Events written while the call waited whose fsync
+            failed, so they may not survive a power loss.
         error: The last write-side error seen during the call, if any.
     """
 
     complete: bool
     pending: int = 0
     lost: int = 0
+    durability_unknown: int = 0
     error: str | None = None
 
     def __bool__(self) -> bool:
-        return self.complete and self.lost == 0
+        return self.complete and self.lost == 0 and self.durability_unknown == 0
