@@ -552,7 +552,9 @@ class TelemetryLogger:
                 self._record_written(done, exc.written, whole_batch=False)
                 data, count = data[exc.written :], count - done
                 self._record_error(exc.cause)
-            except OSError as exc:
+            except Exception as exc:
+                # OSError is what a disk gives; anything else comes from a broken
+                # FileOps and is handled the same way, so the writer lives on.
                 self._record_error(exc)
             else:
                 self._record_written(count, len(data), whole_batch=True)
@@ -588,7 +590,7 @@ class TelemetryLogger:
         if unsynced:
             try:
                 sink.sync()
-            except OSError as exc:
+            except Exception as exc:
                 # After a failed fsync the kernel may have dropped the dirty pages
                 # and will not report it again, so a retry proving "fine" would be a
                 # lie. Count what is unsure, reopen, and move on.
@@ -623,7 +625,7 @@ class TelemetryLogger:
             self._changed.notify_all()
         self._warn_once(DropReason.WRITE_ERROR)
 
-    def _record_error(self, exc: OSError, unsynced: int = 0) -> None:
+    def _record_error(self, exc: Exception, unsynced: int = 0) -> None:
         text = _describe_error(exc)
         with self._lock:
             first, self._failing = not self._failing, True

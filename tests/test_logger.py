@@ -588,3 +588,27 @@ def test_all_is_sorted_and_complete() -> None:
     assert telemetry.__all__ == sorted(telemetry.__all__)
     assert set(telemetry.__all__) == public - {"annotations"}
     assert logger.__all__ == sorted(logger.__all__)
+
+
+class BrokenWrites(FileOps):
+    """A FileOps whose first write raises something other than OSError."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def write(self, fd: int, data: memoryview) -> int:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("bug in a custom FileOps")
+        return super().write(fd, data)
+
+
+def test_writer_survives_unexpected_error(log_path: Path) -> None:
+    log = TelemetryLogger(log_path, file_ops=BrokenWrites())
+    log.log_event("a", "r", 1)
+    result = log.shutdown_sync(timeout=10)
+
+    assert result
+    assert log.stats().write_errors == 1
+    assert log.stats().last_error == "RuntimeError: bug in a custom FileOps"
+    assert len(read_lines(log_path)) == 1
