@@ -157,6 +157,7 @@ class TelemetryLogger:
         self._checkpoint = Accepted(self)
         self._warned: set[str] = set()
         self._failing = False
+        self._sync_failing = False
 
         # Counters, changed only under the lock. ``_enqueued`` and ``_resolved``
         # number the lines in queue order (resolved: written or dropped by the
@@ -594,8 +595,10 @@ class TelemetryLogger:
                 # After a failed fsync the kernel may have dropped the dirty pages
                 # and will not report it again, so a retry proving "fine" would be a
                 # lie. Count what is unsure, reopen, and move on.
-                self._record_error(exc, unsynced=unsynced)
+                self._record_sync_error(exc, unsynced)
                 sink.close()
+            else:
+                self._record_sync_ok()
         with self._lock:
             self._synced = self._resolved
             self._changed.notify_all()
@@ -625,12 +628,11 @@ class TelemetryLogger:
             self._changed.notify_all()
         self._warn_once(DropReason.WRITE_ERROR)
 
-    def _record_error(self, exc: Exception, unsynced: int = 0) -> None:
+    def _record_error(self, exc: Exception) -> None:
         text = _describe_error(exc)
         with self._lock:
             first, self._failing = not self._failing, True
             self._write_errors += 1
-            self._durability_unknown += unsynced
             self._last_error = text
         if first:
             _log.error(
@@ -639,6 +641,31 @@ class TelemetryLogger:
                 self.settings.path,
                 text,
             )
+
+    def _record_sync_error(self, exc: Exception, unsynced: int) -> None:
+        # Tracked apart from write errors: writes that succeed between failing
+        # fsyncs must not log a recovery, and then the same error again, per batch.
+        cause = _describe_error(exc)
+        with self._lock:
+            first, self._sync_failing = not self._sync_failing, True
+            self._write_errors += 1
+            self._durability_unknown += unsynced
+            self._last_error = f"fsync failed: {cause}"
+        if first:
+            _log.error(
+                "telemetry fsync of %s failed: %s; %d written events may not survive "
+                "a power loss, and further ones are counted in "
+                "stats().durability_unknown until an fsync succeeds",
+                self.settings.path,
+                cause,
+                unsynced,
+            )
+
+    def _record_sync_ok(self) -> None:
+        with self._lock:
+            recovered, self._sync_failing = self._sync_failing, False
+        if recovered:
+            _log.warning("telemetry fsyncs of %s succeed again", self.settings.path)
 
     # --- process lifecycle ---------------------------------------------------------
 

@@ -47,7 +47,8 @@ class LoggerStats:
         write_errors: Failed open, write and fsync calls.
         durability_unknown: Written events whose fsync failed; they reached the
             kernel but may not survive a power loss.
-        last_error: The last write-side error, as ``"OSError: [Errno 28] ..."``.
+        last_error: The last write-side error, as ``"OSError: [Errno 28] ..."``,
+            prefixed with ``"fsync failed: "`` when an fsync failed.
     """
 
     accepted: int = 0
