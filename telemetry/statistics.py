@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats  # type: ignore[import-untyped]
+from scipy import special, stats
 
 __all__ = [
     "BOOTSTRAP_ENTROPY",
@@ -45,6 +45,7 @@ __all__ = [
     "holm_adjust",
     "mcnemar",
     "paired_difference",
+    "proportion_sequence",
     "required_sample_size",
     "t_test_power",
     "welch_difference",
@@ -466,6 +467,33 @@ def confidence_sequence(
     return ConfidenceSequence(
         mean, Interval(mean - half, mean + half), v.size, target_n, rho2
     )
+
+
+def proportion_sequence(
+    outcomes: Sequence[bool], confidence: float = 0.95, target_n: int = 500
+) -> ConfidenceSequence:
+    """Return the asymptotic confidence sequence for a rate, such as errors.
+
+    As `confidence_sequence` on 0/1 outcomes, with the variance taken from
+    the smoothed rate p = (k + 1) / (n + 2) instead of the sample variance, so
+    that a run of identical outcomes still gets an interval of nonzero width.
+    Both estimates converge to the same variance, so the asymptotic guarantee
+    is unchanged. The interval is clipped to [0, 1].
+
+    Raises:
+        ValueError: If fewer than 2 outcomes are given.
+    """
+    v = _array([float(o) for o in outcomes], "outcomes")
+    _require_size(v, 2, "outcomes")
+
+    alpha = _alpha(confidence)
+    rho2 = best_rho2(target_n, alpha)
+    smoothed = (float(v.sum()) + 1) / (v.size + 2)
+    sd = math.sqrt(smoothed * (1 - smoothed) * v.size / (v.size - 1))
+    half = sd * float(confidence_sequence_margin(v.size, rho2, alpha))
+    rate = float(v.mean())
+    interval = Interval(max(0.0, rate - half), min(1.0, rate + half))
+    return ConfidenceSequence(rate, interval, v.size, target_n, rho2)
 
 
 def _t_result(

@@ -1,0 +1,438 @@
+"""Tests for telemetry.compare on synthetic logs whose true differences are known."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from scipy import stats as sps
+
+from telemetry import statistics as st
+from telemetry.compare import CompareOptions, Comparison, compare, main
+
+T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
+
+
+def make_event(i: int, agent: str, **changes: Any) -> dict[str, Any]:
+    """Return a valid run event, ``i`` seconds after T0, with ``changes`` applied."""
+    event: dict[str, Any] = {
+        "ts": (T0 + timedelta(seconds=i)).isoformat(),
+        "agent": agent,
+        "run_id": f"00000000-0000-4000-8000-{i:012d}",
+        "latency_ms": 100.0 + i % 17,
+        "cost_usd": 0.001,
+        "tokens_in": 100,
+        "tokens_out": 20,
+        "error": None,
+        "reward": 0.5,
+    }
+    event.update(changes)
+    return event
+
+
+def write_log(path: Path, events: list[dict[str, Any]], extra: bytes = b"") -> Path:
+    """Write events as JSONL, then any extra raw bytes."""
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events) + extra)
+    return path
+
+
+def paired_events(
+    shifts: dict[str, float], cases: int = 40, repeats: int = 1, cluster_size: int = 0
+) -> list[dict[str, Any]]:
+    """Return runs of every agent on the same cases, reward = case level + shift."""
+    rng = np.random.default_rng(7)
+    levels = rng.uniform(0.2, 0.8, cases)
+    events, i = [], 0
+    for case in range(cases):
+        for repeat in range(repeats):
+            for agent, shift in shifts.items():
+                noise = rng.normal(0, 0.05)
+                meta = {"cluster": f"c{case // cluster_size}"} if cluster_size else None
+                extra = {"meta": meta} if meta else {}
+                events.append(
+                    make_event(
+                        i,
+                        agent,
+                        reward=float(levels[case] + shift + noise),
+                        case_id=f"case-{case}",
+                        repeat=repeat,
+                        **extra,
+                    )
+                )
+                i += 1
+    return events
+
+
+def case_rewards(events: list[dict[str, Any]], agent: str) -> dict[str, float]:
+    """Return the mean reward per case of one agent."""
+    by_case: dict[str, list[float]] = {}
+    for e in events:
+        if e["agent"] == agent:
+            by_case.setdefault(e["case_id"], []).append(e["reward"])
+    return {c: float(np.mean(r)) for c, r in by_case.items()}
+
+
+@pytest.fixture
+def paired_log(tmp_path: Path) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    events = paired_events({"base": 0.0, "better": 0.1}, repeats=2)
+    yield write_log(tmp_path / "events.jsonl", events), events
+
+
+def test_compare_paired_matches_ttest_rel(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, events = paired_log
+    better, base = case_rewards(events, "better"), case_rewards(events, "base")
+    cases = sorted(base)
+    expected = sps.ttest_rel([better[c] for c in cases], [base[c] for c in cases])
+
+    pair = compare(path, baseline="base").pairs[0]
+
+    assert pair.reward is not None
+    assert pair.reward.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    assert pair.reward.statistic == pytest.approx(expected.statistic, rel=1e-9)
+
+
+def test_compare_paired_averages_repeats_first(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, events = paired_log
+    better, base = case_rewards(events, "better"), case_rewards(events, "base")
+    expected = np.mean([better[c] - base[c] for c in base])
+
+    pair = compare(path, baseline="base").pairs[0]
+
+    assert pair.reward is not None
+    assert pair.reward.estimate == pytest.approx(expected, rel=1e-12)
+    assert pair.cases == 40
+
+
+def test_compare_paired_finds_planted_difference(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    result = compare(paired_log[0], baseline="base")
+    pair = result.pairs[0]
+
+    assert pair.design == "paired by case"
+    assert result.reward_differs(pair) is True
+    assert pair.reward is not None
+    assert pair.reward.interval.low < 0.1 < pair.reward.interval.high
+
+
+def test_compare_paired_uses_shared_cases_only(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "better": 0.1})
+    events = [e for e in events if e["agent"] == "base" or e["case_id"] != "case-3"]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
+
+    assert pair.cases == 39
+
+
+def test_compare_identical_agents_not_different(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "copy": 0.0})
+    for e in events:
+        if e["agent"] == "copy":
+            twin = next(
+                b
+                for b in events
+                if b["agent"] == "base" and b["case_id"] == e["case_id"]
+            )
+            e["reward"] = twin["reward"]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="base")
+
+    assert result.reward_differs(result.pairs[0]) is False
+
+
+def test_compare_clusters_use_cluster_robust_se(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "better": 0.1}, cluster_size=4)
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
+
+    assert pair.reward is not None
+    assert pair.reward.method == "cluster-robust"
+    assert pair.clusters == 10
+
+
+def test_compare_cluster_tags_are_read(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "better": 0.1})
+    for e in events:
+        e["tags"] = ["arithmetic", f"cluster:{int(e['case_id'][5:]) % 5}"]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
+
+    assert pair.clusters == 5
+
+
+def test_compare_unpaired_matches_welch(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.6, 0.2, 50), rng.normal(0.5, 0.3, 70)
+    events = [make_event(i, "a", reward=float(r)) for i, r in enumerate(a)]
+    events += [make_event(100 + i, "b", reward=float(r)) for i, r in enumerate(b)]
+    expected = sps.ttest_ind(a, b, equal_var=False)
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="b")
+    pair = result.pairs[0]
+
+    assert pair.design == "unpaired (no case ids)"
+    assert pair.reward is not None
+    assert pair.reward.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_compare_unpaired_defaults_to_sequential(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], reward=0.1 * (i % 7)) for i in range(60)]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events))
+
+    assert result.sequential is True
+    assert result.pairs[0].sequence is not None
+    assert result.pairs[0].sequence.n == 30
+
+
+def test_compare_unpaired_pairs_by_arrival(tmp_path: Path) -> None:
+    # a a b a b b: a1 is dropped for a2, then (a2, b1), (a3, b2); b3 waits.
+    order = "aababb"
+    events = [make_event(i, g, reward=float(i)) for i, g in enumerate(order)]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="b")
+    sequence = result.pairs[0].sequence
+
+    assert sequence is not None
+    assert sequence.n == 2
+    assert sequence.estimate == pytest.approx(((1 - 2) + (3 - 4)) / 2)
+
+
+def test_compare_sequential_matches_confidence_sequence(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, events = paired_log
+    better, base = case_rewards(events, "better"), case_rewards(events, "base")
+    in_order = [better[f"case-{c}"] - base[f"case-{c}"] for c in range(40)]
+    expected = st.confidence_sequence(in_order, 0.95, 500)
+
+    result = compare(path, baseline="base", options=CompareOptions(sequential=True))
+
+    assert result.pairs[0].sequence == expected
+
+
+def test_compare_pass_fail_counts_discordant_cases(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "new": 0.0}, cases=10)
+    for e in events:
+        case = int(e["case_id"][5:])
+        if (e["agent"] == "base" and case < 4) or (e["agent"] == "new" and case == 9):
+            e["error"], e["reward"] = "TimeoutError: case exceeded 30 s", None
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
+
+    assert pair.pass_fail == st.mcnemar(4, 1)
+
+
+def test_compare_pass_threshold_uses_reward(tmp_path: Path) -> None:
+    events = [
+        make_event(i, agent, reward=reward, case_id=f"c{i // 2}")
+        for i, (agent, reward) in enumerate(
+            [("a", 0.9), ("b", 0.2), ("a", 0.9), ("b", 0.9), ("a", 0.1), ("b", 0.1)]
+        )
+    ]
+    options = CompareOptions(pass_threshold=0.5)
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), options=options)
+
+    assert result.pairs[0].pass_fail == st.mcnemar(0, 1)
+
+
+def test_compare_error_rate_has_wilson_interval(tmp_path: Path) -> None:
+    events = [
+        make_event(i, "ab"[i % 2], error="ValueError: bad" if i % 10 == 0 else None)
+        for i in range(100)
+    ]
+
+    groups = compare(write_log(tmp_path / "e.jsonl", events)).groups
+
+    assert groups[0].errors == 10
+    assert groups[0].error_interval == st.wilson_interval(10, 50)
+
+
+def test_compare_latency_quantiles_bootstrapped(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2]) for i in range(60)]
+    latencies = [e["latency_ms"] for e in events if e["agent"] == "a"]
+
+    group = compare(write_log(tmp_path / "e.jsonl", events)).groups[0]
+
+    assert group.latency_p95_ms == st.bootstrap_quantile(latencies, 0.95)
+
+
+def test_compare_cost_and_reward_per_usd(tmp_path: Path) -> None:
+    events = [
+        make_event(i, "ab"[i % 2], cost_usd=0.002 if i % 2 else 0.001, reward=0.5)
+        for i in range(40)
+    ]
+
+    groups = compare(write_log(tmp_path / "e.jsonl", events)).groups
+
+    assert groups[1].cost_per_run_usd == pytest.approx(0.002)
+    assert groups[1].reward_per_usd == pytest.approx(250.0)
+
+
+def test_compare_default_baseline_has_most_runs(tmp_path: Path) -> None:
+    events = [make_event(i, "abbc"[i % 4]) for i in range(40)]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events))
+
+    assert result.baseline == "b"
+
+
+def test_compare_all_pairs_holm_adjusts(tmp_path: Path) -> None:
+    events = paired_events({"a": 0.0, "b": 0.02, "c": 0.1})
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), all_pairs=True)
+    raw = [p.reward.p_value for p in result.pairs if p.reward]
+
+    assert [(p.treatment, p.baseline) for p in result.pairs] == [
+        ("b", "a"),
+        ("c", "a"),
+        ("c", "b"),
+    ]
+    assert [p.reward_p_holm for p in result.pairs] == st.holm_adjust(raw)
+
+
+def test_compare_required_cases_from_observed_sd(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    path, events = paired_log
+    better, base = case_rewards(events, "better"), case_rewards(events, "base")
+    sd = float(np.std([better[c] - base[c] for c in base], ddof=1))
+
+    pair = compare(path, baseline="base").pairs[0]
+
+    assert pair.required_cases == st.required_sample_size(0.05, sd)
+
+
+def test_compare_skips_decision_events(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2]) for i in range(20)]
+    events.append(make_event(99, "a", latency_ms=0, kind="decision"))
+
+    result = compare(write_log(tmp_path / "e.jsonl", events))
+
+    assert result.runs == 20
+
+
+def test_compare_groups_by_meta_field(tmp_path: Path) -> None:
+    events = [make_event(i, "a", meta={"prompt": f"v{i % 2}"}) for i in range(20)]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), key="meta.prompt")
+
+    assert [g.name for g in result.groups] == ["v0", "v1"]
+
+
+def test_compare_window_keeps_events_inside(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2]) for i in range(40)]
+
+    result = compare(
+        write_log(tmp_path / "e.jsonl", events),
+        since=T0 + timedelta(seconds=10),
+        until=T0 + timedelta(seconds=30),
+    )
+
+    assert result.runs == 20
+
+
+def test_compare_needs_two_groups(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "e.jsonl", [make_event(0, "solo")])
+
+    with pytest.raises(ValueError, match=r"^need at least 2 groups to compare by"):
+        compare(path)
+
+
+def test_compare_rejects_unknown_baseline(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "e.jsonl", [make_event(0, "a"), make_event(1, "b")])
+
+    with pytest.raises(ValueError, match=r"^baseline 'z' is not among the groups"):
+        compare(path, baseline="z")
+
+
+def test_compare_reports_dirty_lines(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2]) for i in range(10)]
+    path = write_log(tmp_path / "e.jsonl", events, extra=b"{oops\n")
+
+    result = compare(path)
+
+    assert result.skipped == {"not JSON": 1}
+
+
+def test_comparison_to_dict_is_strict_json(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    result: Comparison = compare(paired_log[0], baseline="base")
+
+    text = json.dumps(result.to_dict(), allow_nan=False)
+
+    assert json.loads(text)["pairs"][0]["reward_differs"] is True
+
+
+def test_main_prints_aligned_tables(
+    paired_log: tuple[Path, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([str(paired_log[0]), "--baseline", "base"])
+    out = capsys.readouterr().out
+
+    assert status == 0
+    assert "better vs base" in out
+    assert "higher" in out
+
+
+def test_main_says_unpaired_without_case_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [make_event(i, "ab"[i % 2], reward=0.1 * (i % 5)) for i in range(40)]
+
+    main([str(write_log(tmp_path / "e.jsonl", events))])
+
+    assert "unpaired (no case ids)" in capsys.readouterr().out
+
+
+def test_main_json_output_parses(
+    paired_log: tuple[Path, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main([str(paired_log[0]), "--json", "--all-pairs"])
+
+    assert json.loads(capsys.readouterr().out)["key"] == "agent"
+
+
+def test_main_missing_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([str(tmp_path / "nope.jsonl")])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert err.startswith("telemetry-compare: error: log file ")
+    assert err.count("\n") == 1
+
+
+def test_main_bad_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--confidence", "95"])
+
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "telemetry-compare: error: argument --confidence: confidence must be a "
+        "number in (0, 1), got '95'; write e.g. 0.95\n"
+    )
+
+
+def test_logger_import_leaves_out_numpy_and_scipy() -> None:
+    code = (
+        "import telemetry, telemetry.logger, sys; "
+        "assert 'numpy' not in sys.modules and 'scipy' not in sys.modules"
+    )
+
+    subprocess.run([sys.executable, "-c", code], check=True)

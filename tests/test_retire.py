@@ -1,0 +1,316 @@
+"""Tests for telemetry.retire: each rule, the watch zone, and decision events."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from telemetry.compare import compare
+from telemetry.retire import (
+    RetirementPolicy,
+    Verdict,
+    apply_verdicts,
+    assess,
+    is_retired,
+    main,
+)
+
+T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
+
+
+def make_event(i: int, agent: str, **changes: Any) -> dict[str, Any]:
+    """Return a valid run event, ``i`` seconds after T0, with ``changes`` applied."""
+    event: dict[str, Any] = {
+        "ts": (T0 + timedelta(seconds=i)).isoformat(),
+        "agent": agent,
+        "run_id": f"00000000-0000-4000-8000-{i:012d}",
+        "latency_ms": 100.0,
+        "cost_usd": 0.001,
+        "tokens_in": 100,
+        "tokens_out": 20,
+        "error": None,
+        "reward": 0.5,
+    }
+    event.update(changes)
+    return event
+
+
+def agents_log(
+    path: Path,
+    agents: dict[str, dict[str, float]],
+    cases: int = 60,
+) -> Path:
+    """Write runs of agents on shared cases.
+
+    Each agent is given as {"shift": reward shift, "errors": error rate,
+    "cost": USD per run}; errors are spread evenly over the cases.
+    """
+    rng = np.random.default_rng(11)
+    levels = rng.uniform(0.3, 0.7, cases)
+    lines, i = [], 0
+    for case in range(cases):
+        for agent, spec in agents.items():
+            errors = spec.get("errors", 0.0)
+            failed = errors > 0 and (case * errors) % 1 + errors >= 1
+            reward = float(levels[case] + spec.get("shift", 0.0) + rng.normal(0, 0.05))
+            event = make_event(
+                i,
+                agent,
+                cost_usd=spec.get("cost", 0.001),
+                error="RuntimeError: upstream 503" if failed else None,
+                reward=None if failed else reward,
+                case_id=f"case-{case}",
+            )
+            lines.append(orjson.dumps(event) + b"\n")
+            i += 1
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def verdict_of(verdicts: list[Verdict], agent: str) -> Verdict:
+    return next(v for v in verdicts if v.agent == agent)
+
+
+def test_policy_defaults_are_documented_values() -> None:
+    policy = RetirementPolicy()
+
+    assert (policy.confidence, policy.error_ceiling) == (0.95, 0.10)
+    assert (policy.reward_margin, policy.min_runs) == (0.05, 30)
+
+
+def test_policy_rejects_bad_confidence() -> None:
+    with pytest.raises(
+        ValueError, match=r"^confidence must be a number in \(0, 1\), got 95$"
+    ):
+        RetirementPolicy(confidence=95)
+
+
+def test_policy_rejects_zero_min_runs() -> None:
+    with pytest.raises(ValueError, match=r"^min_runs must be an integer >= 1, got 0$"):
+        RetirementPolicy(min_runs=0)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_policy_from_toml_overrides_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("error_ceiling = 0.2\nmin_runs = 10\n")
+
+    policy = RetirementPolicy.from_toml(path)
+
+    assert policy == RetirementPolicy(error_ceiling=0.2, min_runs=10)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_policy_from_toml_rejects_unknown_key(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("ceiling = 0.2\n")
+
+    with pytest.raises(ValueError, match=r"^unknown policy key 'ceiling' in "):
+        RetirementPolicy.from_toml(path)
+
+
+def test_assess_retires_above_error_ceiling(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    verdict = verdict_of(assess(log).verdicts, "flaky")
+
+    assert (verdict.verdict, verdict.rule) == ("retire", "error ceiling")
+    assert verdict.reason.startswith("error rate 40.0% [")
+
+
+def test_assess_watches_inconclusive_error_rate(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "shaky": {"errors": 0.15}})
+
+    verdict = verdict_of(assess(log).verdicts, "shaky")
+
+    assert (verdict.verdict, verdict.rule) == ("watch", "error ceiling")
+
+
+def test_assess_never_retires_below_min_runs(tmp_path: Path) -> None:
+    log = agents_log(
+        tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.5}}, cases=20
+    )
+
+    verdict = verdict_of(assess(log).verdicts, "flaky")
+
+    assert (verdict.verdict, verdict.rule) == ("watch", "min runs")
+    assert verdict.reason.endswith("only 20 runs, fewer than the 30 needed to retire")
+
+
+def test_assess_retires_below_reward_margin(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"good": {}, "poor": {"shift": -0.2}})
+
+    verdict = verdict_of(assess(log).verdicts, "poor")
+
+    assert (verdict.verdict, verdict.rule) == ("retire", "reward margin")
+    assert "against good, the best agent costing no more per run" in verdict.reason
+
+
+def test_assess_keeps_cheaper_worse_agent(tmp_path: Path) -> None:
+    agents = {"cheap": {}, "premium": {"shift": 0.2, "cost": 0.01}}
+    log = agents_log(tmp_path / "e.jsonl", agents)
+
+    verdicts = assess(log).verdicts
+
+    assert verdict_of(verdicts, "cheap").verdict == "keep"
+    assert verdict_of(verdicts, "premium").verdict == "keep"
+
+
+def test_assess_watches_shortfall_within_noise(tmp_path: Path) -> None:
+    log = agents_log(
+        tmp_path / "e.jsonl", {"good": {}, "poor": {"shift": -0.06}}, cases=30
+    )
+    policy = RetirementPolicy(reward_margin=0.05)
+
+    verdict = verdict_of(assess(log, policy=policy).verdicts, "poor")
+
+    assert (verdict.verdict, verdict.rule) == ("watch", "reward margin")
+
+
+def test_assess_retires_dominated_agent(tmp_path: Path) -> None:
+    agents = {"lean": {"shift": 0.03}, "costly": {"cost": 0.002}}
+    log = agents_log(tmp_path / "e.jsonl", agents)
+    # A margin this wide leaves dominance as the only rule that can apply.
+    policy = RetirementPolicy(reward_margin=0.5)
+
+    verdict = verdict_of(assess(log, policy=policy).verdicts, "costly")
+
+    assert (verdict.verdict, verdict.rule) == ("retire", "dominated")
+    assert verdict.reason.startswith("lean has higher reward by 0.0")
+
+
+def test_assess_keep_reason_states_figures(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"a": {}, "b": {}})
+
+    verdict = verdict_of(assess(log).verdicts, "a")
+
+    assert verdict.verdict == "keep"
+    assert verdict.reason.startswith("error rate 0.0% [0.0%, 6.0%] (95% CI, 0 of 60")
+
+
+def test_assess_sequential_uses_confidence_sequences(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+    policy = RetirementPolicy(sequential=True)
+
+    verdict = verdict_of(assess(log, policy=policy).verdicts, "flaky")
+
+    assert verdict.verdict == "retire"
+    assert "(95% CS, 24 of 60 runs)" in verdict.reason
+
+
+def test_apply_verdicts_writes_decision_events(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    apply_verdicts(assess(log).verdicts, log)
+    decisions = [
+        json.loads(line)
+        for line in log.read_text().splitlines()
+        if '"decision"' in line
+    ]
+
+    assert [d["agent"] for d in decisions] == ["flaky", "ok"]
+    assert decisions[0]["meta"]["verdict"] == "retire"
+    assert decisions[0]["latency_ms"] == 0
+
+
+def test_apply_verdicts_leaves_comparison_unchanged(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    apply_verdicts(assess(log).verdicts, log)
+
+    assert compare(log).runs == 120
+
+
+def test_is_retired_reads_latest_verdict(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    apply_verdicts(assess(log).verdicts, log)
+
+    assert is_retired("flaky", log)
+    assert not is_retired("ok", log)
+
+
+def test_is_retired_later_keep_reinstates(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+    retire = Verdict("flaky", "retire", "error ceiling", "too many errors", 60)
+    keep = Verdict("flaky", "keep", "none", "fixed upstream", 60)
+
+    apply_verdicts([retire], log)
+    apply_verdicts([keep], log)
+
+    assert not is_retired("flaky", log)
+
+
+def test_is_retired_false_without_decisions(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    assert not is_retired("flaky", log)
+
+
+def test_main_apply_appends_and_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    status = main([str(log), "--apply"])
+    out = capsys.readouterr().out
+
+    assert status == 0
+    assert "flaky  retire   error ceiling" in out
+    assert out.endswith(f"appended 2 decision events to {log}\n")
+    assert is_retired("flaky", log)
+
+
+def test_main_json_lists_verdicts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    main([str(log), "--json"])
+    data = json.loads(capsys.readouterr().out)
+
+    assert [v["verdict"] for v in data["verdicts"]] == ["retire", "keep"]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_main_policy_file_and_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+    policy = tmp_path / "policy.toml"
+    policy.write_text("error_ceiling = 0.5\n")
+
+    main([str(log), "--json", "--policy", str(policy), "--min-runs", "100"])
+    data = json.loads(capsys.readouterr().out)
+
+    assert data["policy"]["error_ceiling"] == 0.5
+    assert data["policy"]["min_runs"] == 100
+
+
+def test_main_missing_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([str(tmp_path / "nope.jsonl")])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert err.startswith("telemetry-retire: error: log file ")
+    assert err.count("\n") == 1
+
+
+def test_main_apply_to_folder_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    status = main([str(tmp_path), "--apply"])
+
+    assert status == 2
+    assert "is a folder; name the live log with --log" in capsys.readouterr().err
