@@ -549,9 +549,13 @@ class TelemetryLogger:
             try:
                 sink.append(data)
             except PartialWriteError as exc:
-                done = data[: exc.written].count(b"\n")
-                self._record_written(done, exc.written, whole_batch=False)
-                data, count = data[exc.written :], count - done
+                # Resend a torn line whole, not its rest: the reopened sink starts
+                # it on a new line, so the fragment stays one unreadable line and
+                # the event is still written once, complete.
+                whole = data.rfind(b"\n", 0, exc.written) + 1
+                done = data[:whole].count(b"\n")
+                self._record_written(done, whole, whole_batch=False)
+                data, count = data[whole:], count - done
                 self._record_error(exc.cause)
             except Exception as exc:
                 # OSError is what a disk gives; anything else comes from a broken
