@@ -165,12 +165,22 @@ def _dumps(event: dict[str, Any]) -> bytes:
         except orjson.JSONEncodeError as exc:
             # Validation has ruled out every other cause; what is left is an int
             # outside the 64-bit range that strict JSON readers accept.
-            raise ValueError(
-                f"event could not be encoded as JSON ({exc}); integers must fit in "
-                f"64 bits, so log larger ones as strings"
-            ) from None
+            raise ValueError(_encode_error(event, exc)) from None
     text = json.dumps(event, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"
+
+
+def _encode_error(event: dict[str, Any], exc: Exception) -> str:
+    for name, value in event.items():
+        if type(value) is int and not -(2**63) <= value < 2**64:
+            return (
+                f"{name} must fit in 64 bits, got an int of {value.bit_length()} "
+                f"bits; log it as a float or a string instead"
+            )
+    return (
+        f"event could not be encoded as JSON ({exc}); integers must fit in 64 bits, "
+        f"so log larger ones as strings"
+    )
 
 
 # --- core fields -------------------------------------------------------------------
@@ -204,7 +214,16 @@ def _number(name: str, value: object, minimum: float | None) -> float | int:
     if kind is not int and kind is not float:
         value = _coerce_number(name, value)
 
-    if not math.isfinite(value):  # type: ignore[arg-type]
+    try:
+        finite = math.isfinite(value)  # type: ignore[arg-type]
+    except OverflowError:
+        # An int beyond the float range; its repr may be too long to print.
+        bits = value.bit_length()  # type: ignore[attr-defined]
+        raise ValueError(
+            f"{name} must be a finite number, got an int of {bits} bits; "
+            f"log a float instead"
+        ) from None
+    if not finite:
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     if minimum is not None and value < minimum:  # type: ignore[operator]
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -315,7 +334,9 @@ def _json_copy(value: object, where: str, depth: int) -> Any:
                 f"{where} must be a finite number, got {value!r}; JSON has no "
                 f"NaN or Infinity, so log None or a string instead"
             )
-        return value
+        # A subclass such as numpy.float64 is stored as the plain float that
+        # orjson encodes; float() returns a plain float unchanged.
+        return float(value)
     if isinstance(value, str):
         return _clean_text(value, len(value))
     if depth >= MAX_META_DEPTH:
@@ -340,7 +361,8 @@ def _copy_mapping(value: Mapping[Any, Any], where: str, depth: int) -> dict[str,
     for key, item in value.items():
         if not isinstance(key, str):
             raise TypeError(f"{where} keys must be strings, got {_describe(key)}")
-        key = _clean_text(key, len(key))
+        # str() turns a subclass into the plain str that orjson takes as a key.
+        key = _clean_text(str(key), len(key))
         copied[key] = _json_copy(item, f"{where}[{key!r}]", depth + 1)
     return copied
 
