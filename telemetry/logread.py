@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from itertools import chain, compress, repeat
+from itertools import chain, compress, pairwise, repeat
 from operator import is_not, itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple, TypeGuard, Union
+from typing import Any, BinaryIO, NamedTuple, TypeGuard, Union
 
 import orjson
 
@@ -37,6 +37,8 @@ __all__ = [
     "parse_instant",
     "read_batches",
     "read_events",
+    "read_span",
+    "split_file",
 ]
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -312,18 +314,121 @@ def _stream(
     report: ReadReport,
 ) -> Iterator[EventBatch]:
     for path in files:
-        report.files.append(path)
-        with path.open("rb") as file:
-            first_line = 1
-            while lines := file.readlines(_BATCH_BYTES):
-                batch = _parse_lines(lines, path, first_line, report)
-                first_line += len(lines)
-                report.lines += len(lines)
-                if batch is not None and (since is not None or until is not None):
-                    batch = _window(batch, since, until, report)
-                if batch is not None:
-                    report.events += len(batch.events)
-                    yield batch
+        yield from _read_span(path, 0, None, since, until, report)
+
+
+def read_span(
+    path: PathArg,
+    start: int,
+    end: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    report: ReadReport | None = None,
+) -> Iterator[EventBatch]:
+    """Stream the valid events of one byte range of a log file, in batches.
+
+    Lets several processes share one large file: cut it with
+    :func:`split_file` and read each span as :func:`read_batches` would.
+
+    Args:
+        path: The log file.
+        start: Offset of the span's first byte; 0 or the start of a line.
+        end: Offset just past the span's last byte; the start of a line or
+            the file size.
+        since: Keep events with ``ts >= since``; a timezone-aware datetime.
+        until: Keep events with ``ts < until``; a timezone-aware datetime.
+        report: Tally to fill. Its line numbers count from the span's first
+            line, so add the lines of the spans before it.
+
+    Returns:
+        An iterator of non-empty batches, in line order.
+
+    Raises:
+        ValueError: ``start`` or ``end`` is out of order, or ``since`` or
+            ``until`` is naive.
+    """
+    _check_aware("since", since)
+    _check_aware("until", until)
+    if not 0 <= start <= end:
+        raise ValueError(
+            f"span must satisfy 0 <= start <= end, got start={start}, end={end}; "
+            "take spans from split_file"
+        )
+
+    report = ReadReport() if report is None else report
+    return _read_span(Path(path), start, end, since, until, report)
+
+
+def split_file(path: PathArg, parts: int) -> list[tuple[int, int]]:
+    """Cut a file into about ``parts`` spans of whole lines, for :func:`read_span`.
+
+    Args:
+        path: The log file.
+        parts: How many spans to aim for, >= 1; fewer come back when the file
+            has fewer lines.
+
+    Returns:
+        ``(start, end)`` byte offsets covering the file as it is now, in order.
+
+    Raises:
+        ValueError: ``parts`` is not a positive int.
+    """
+    if type(parts) is not int or parts < 1:
+        raise ValueError(f"parts must be an int >= 1, got {parts!r}")
+
+    size = Path(path).stat().st_size
+    cuts = [0]
+    with open(path, "rb") as file:
+        for part in range(1, parts):
+            file.seek(max(size * part // parts - 1, cuts[-1]))
+            # Finish the line the guess fell in, so every span starts a line.
+            file.readline()
+            cut = min(file.tell(), size)
+            if cut > cuts[-1]:
+                cuts.append(cut)
+    if cuts[-1] < size or size == 0:
+        cuts.append(size)
+    return list(pairwise(cuts))
+
+
+def _read_span(
+    path: Path,
+    start: int,
+    end: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    report: ReadReport,
+) -> Iterator[EventBatch]:
+    windowed = since is not None or until is not None
+    report.files.append(path)
+    with path.open("rb") as file:
+        file.seek(start)
+        remaining = math.inf if end is None else end - start
+        first_line = 1
+        while remaining > 0 and (lines := _next_lines(file, remaining)):
+            if end is not None:
+                remaining -= sum(map(len, lines))
+            batch = _parse_lines(lines, path, first_line, report)
+            first_line += len(lines)
+            report.lines += len(lines)
+            if batch is not None and windowed:
+                batch = _window(batch, since, until, report)
+            if batch is not None:
+                report.events += len(batch.events)
+                yield batch
+
+
+def _next_lines(file: BinaryIO, remaining: float) -> list[bytes]:
+    # readlines stops once the lines read exceed the hint. Spans end at a line
+    # start, so a hint one byte short of the span's end stops exactly there.
+    hint = int(min(_BATCH_BYTES, remaining - 1))
+    if hint > 0:
+        return file.readlines(hint)
+
+    # A hint of 0 would mean "read everything".
+    line = file.readline()
+    return [line] if line else []
 
 
 def _parse_lines(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from telemetry.logread import (
     parse_instant,
     read_batches,
     read_events,
+    read_span,
+    split_file,
 )
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
@@ -42,8 +45,8 @@ def make_event(i: int = 0, **changes: Any) -> dict[str, Any]:
 def write_lines(path: Path, lines: list[Any], *, newline_at_end: bool = True) -> Path:
     """Write events (dicts, dumped) or raw lines (bytes) to ``path``."""
     raw = [x if isinstance(x, bytes) else orjson.dumps(x) for x in lines]
-    text = b"\n".join(raw) + (b"\n" if newline_at_end else b"")
-    path.write_bytes(text)
+    text = b"".join(line + b"\n" for line in raw)
+    path.write_bytes(text if newline_at_end else text.removesuffix(b"\n"))
     return path
 
 
@@ -286,4 +289,71 @@ def test_parse_instant_bad_text_raises() -> None:
     assert str(caught.value) == (
         "time must be a duration such as '15m' or an ISO-8601 timestamp, "
         "got 'soon'; write e.g. '2h' or '2026-12-04T16:10:37+00:00'"
+    )
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7, 50])
+def test_split_file_spans_cover_every_line(tmp_path: Path, parts: int) -> None:
+    lines: list[Any] = [make_event(i) for i in range(40)]
+    lines[5:5] = [b"", b"x", b"{}"]
+    path = write_lines(tmp_path / "events.jsonl", lines, newline_at_end=False)
+    whole = list(read_events(path))
+
+    spans = split_file(path, parts)
+    events = [
+        e for start, end in spans for b in read_span(path, start, end) for e in b.events
+    ]
+
+    assert events == whole
+    assert spans[0][0] == 0
+    assert spans[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_split_file_one_byte_lines(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n" * 9)
+    report = ReadReport()
+
+    for start, end in split_file(path, 4):
+        list(read_span(path, start, end, report=report))
+
+    assert report.skipped == {"blank": 9}
+
+
+def test_split_file_empty_file(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "events.jsonl", [])
+
+    assert split_file(path, 3) == [(0, 0)]
+
+
+def test_split_file_bad_parts_raises(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "events.jsonl", [])
+
+    with pytest.raises(ValueError) as caught:
+        split_file(path, 0)
+
+    assert str(caught.value) == "parts must be an int >= 1, got 0"
+
+
+def test_read_span_counts_lines_from_span_start(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "events.jsonl", [make_event(0), make_event(1), b"x"])
+    start = len(orjson.dumps(make_event(0))) + 1
+    report = ReadReport()
+
+    batches = list(read_span(path, start, path.stat().st_size, report=report))
+
+    assert [e["latency_ms"] for b in batches for e in b.events] == [11.0]
+    assert [s.line for s in report.first_skipped] == [2]
+
+
+def test_read_span_bad_range_raises(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "events.jsonl", [])
+
+    with pytest.raises(ValueError) as caught:
+        read_span(path, 5, 2)
+
+    assert str(caught.value) == (
+        "span must satisfy 0 <= start <= end, got start=5, end=2; "
+        "take spans from split_file"
     )
