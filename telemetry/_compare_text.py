@@ -134,7 +134,8 @@ def _pair_rows(result: Comparison, confidence: str) -> list[list[str]]:
     header += [f"cases for ±{result.options.min_effect:g}"]
     rows = [header]
     for p in result.pairs:
-        row = [f"{p.treatment} vs {p.baseline}", _design(p), str(p.cases)]
+        design = _design(p, result.sequential)
+        row = [f"{p.treatment} vs {p.baseline}", design, str(p.cases)]
         if result.sequential:
             row += [_interval(p.sequence), _yes_no(result.reward_differs(p))]
         else:
@@ -165,8 +166,9 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
     return lines
 
 
-def _design(pair: PairComparison) -> str:
-    if pair.clusters:
+def _design(pair: PairComparison, sequential: bool) -> str:
+    # Confidence sequences treat cases as independent, clusters or not.
+    if pair.clusters and not sequential:
         return f"paired, {pair.clusters} clusters"
     return "paired" if pair.design == "paired by case" else pair.design
 

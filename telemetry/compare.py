@@ -5,7 +5,10 @@ baseline, or every pair against each other, on reward, pass rate, error rate,
 latency and cost. Where events carry ``case_id`` it pairs the groups by case:
 repeats of a case are averaged first, then the analysis runs on per-case
 differences over the cases both groups ran, which removes the case-to-case
-variance. Without case ids it falls back to Welch's unpaired test.
+variance. Cases that carry a cluster (``meta.cluster`` or a
+``"cluster:<name>"`` tag) get a cluster-robust standard error, or the plain
+paired one when that is larger. Without case ids it falls back to Welch's
+unpaired test.
 
 Pass/fail uses ``error is null`` by default, or ``reward >= pass_threshold``
 when a threshold is given. A case passes when at least half of its repeats
@@ -121,7 +124,8 @@ class PairComparison:
         baseline: Group compared against.
         design: "paired by case" or "unpaired (no case ids)".
         cases: Shared cases (paired) or runs with a reward (unpaired).
-        clusters: Clusters behind a cluster-robust reward difference, or None.
+        clusters: Clusters behind a cluster-robust reward difference, or None
+            when the plain paired standard error is the larger and is used.
         reward: Fixed-horizon reward difference and test, or None.
         reward_p_holm: Holm-adjusted p-value of the reward test.
         pass_fail: McNemar's test on per-case pass/fail (paired only).
@@ -359,9 +363,13 @@ def _paired_reward(
         return plain, None, required
 
     robust = st.cluster_robust_mean(d, labels, options.confidence)
+    # Balanced clusters can make the robust estimate smaller than the plain
+    # one, even zero; clustering is never allowed to claim more precision.
+    if robust.se <= plain.se:
+        return plain, None, required
     if required is not None and plain.se > 0:
         # Clustered cases carry less information, so scale by the design effect.
-        required = math.ceil(required * max(1.0, (robust.se / plain.se) ** 2))
+        required = math.ceil(required * (robust.se / plain.se) ** 2)
     return robust, len(set(labels)), required
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "McNemarResult",
     "MeanDifference",
     "QuantileEstimate",
+    "Sample",
     "best_rho2",
     "bootstrap_quantile",
     "cluster_robust_mean",
@@ -63,6 +64,8 @@ _MCNEMAR_EXACT_BELOW = 25
 
 Design = Literal["paired", "two-sample"]
 FloatArray = NDArray[np.float64]
+Sample = Sequence[float] | FloatArray
+"""Observations: a sequence of numbers or a 1-D float array."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,7 @@ class ConfidenceSequence:
     rho2: float
 
 
-def paired_difference(
-    x: Sequence[float], y: Sequence[float], confidence: float = 0.95
-) -> MeanDifference:
+def paired_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDifference:
     """Estimate mean(x - y) over paired observations with a paired t-test.
 
     Args:
@@ -174,9 +175,7 @@ def paired_difference(
     return _t_result(float(d.mean()), se, d.size - 1, d.size, confidence, "paired t")
 
 
-def welch_difference(
-    x: Sequence[float], y: Sequence[float], confidence: float = 0.95
-) -> MeanDifference:
+def welch_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDifference:
     """Estimate mean(x) - mean(y) for independent samples with Welch's t-test.
 
     Raises:
@@ -197,7 +196,7 @@ def welch_difference(
 
 
 def cluster_robust_mean(
-    values: Sequence[float], clusters: Sequence[str], confidence: float = 0.95
+    values: Sample, clusters: Sequence[str], confidence: float = 0.95
 ) -> MeanDifference:
     """Estimate a mean with a cluster-robust (CR1) standard error.
 
@@ -280,7 +279,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
 
 
 def bootstrap_quantile(
-    values: Sequence[float],
+    values: Sample,
     q: float,
     confidence: float = 0.95,
     resamples: int = BOOTSTRAP_RESAMPLES,
@@ -442,7 +441,7 @@ def confidence_sequence_margin(
 
 
 def confidence_sequence(
-    values: Sequence[float], confidence: float = 0.95, target_n: int = 500
+    values: Sample, confidence: float = 0.95, target_n: int = 500
 ) -> ConfidenceSequence:
     """Return the asymptotic confidence sequence for a mean after all values.
 
@@ -523,7 +522,7 @@ def _t_result(
     return MeanDifference(estimate, se, interval, statistic, df, p_value, n, method)
 
 
-def _array(values: Sequence[float], name: str) -> FloatArray:
+def _array(values: Sample, name: str) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1:
         raise ValueError(f"{name} must be a flat sequence of numbers")

@@ -15,10 +15,21 @@ import orjson
 import pytest
 from scipy import stats as sps
 
+from eval.casefile import load_cases
+from eval.harness import run_eval_sync
+from telemetry import TelemetryLogger
 from telemetry import statistics as st
-from telemetry.compare import CompareOptions, Comparison, compare, main
+from telemetry.compare import CompareOptions, Comparison, PairComparison, compare, main
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
+CASES = Path(__file__).parents[1] / "eval" / "cases.jsonl"
+PLANTED_AGENTS = [
+    "eval.agents.arithmetic:solve",
+    "eval.agents.arithmetic_v2:solve",
+    "eval.agents.arithmetic_copy:solve",
+    "eval.agents.flaky:solve",
+]
+"""The baseline, a clearly better variant, an identical copy and a flaky one."""
 
 
 def make_event(i: int, agent: str, **changes: Any) -> dict[str, Any]:
@@ -47,14 +58,21 @@ def write_log(path: Path, events: list[dict[str, Any]], extra: bytes = b"") -> P
 def paired_events(
     shifts: dict[str, float], cases: int = 40, repeats: int = 1, cluster_size: int = 0
 ) -> list[dict[str, Any]]:
-    """Return runs of every agent on the same cases, reward = case level + shift."""
+    """Return runs of every agent on the same cases, reward = case level + shift.
+
+    With clusters, each agent's shift also varies by cluster, so the per-case
+    differences are correlated within a cluster.
+    """
     rng = np.random.default_rng(7)
     levels = rng.uniform(0.2, 0.8, cases)
+    cluster_shift = rng.normal(0, 0.05, (len(shifts), cases))
     events, i = [], 0
     for case in range(cases):
         for repeat in range(repeats):
-            for agent, shift in shifts.items():
+            for k, (agent, shift) in enumerate(shifts.items()):
                 noise = rng.normal(0, 0.05)
+                if cluster_size:
+                    noise += cluster_shift[k, case // cluster_size]
                 meta = {"cluster": f"c{case // cluster_size}"} if cluster_size else None
                 extra = {"meta": meta} if meta else {}
                 events.append(
@@ -162,10 +180,30 @@ def test_compare_clusters_use_cluster_robust_se(tmp_path: Path) -> None:
     assert pair.clusters == 10
 
 
+def test_compare_balanced_clusters_keep_plain_se(tmp_path: Path) -> None:
+    # Every cluster holds the same differences, so the robust SE is zero.
+    runs = [("a", 1.0), ("b", 0.0), ("a", 1.0), ("b", 1.0)]
+    events = []
+    for k, cluster in enumerate("xy"):
+        for j, (agent, reward) in enumerate(runs):
+            i = 4 * k + j
+            meta = {"cluster": cluster}
+            events.append(
+                make_event(i, agent, reward=reward, case_id=f"c{i // 2}", meta=meta)
+            )
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events)).pairs[0]
+
+    assert pair.reward is not None
+    assert pair.reward.method == "paired t"
+    assert pair.clusters is None
+
+
 def test_compare_cluster_tags_are_read(tmp_path: Path) -> None:
-    events = paired_events({"base": 0.0, "better": 0.1})
+    events = paired_events({"base": 0.0, "better": 0.1}, cluster_size=4)
     for e in events:
-        e["tags"] = ["arithmetic", f"cluster:{int(e['case_id'][5:]) % 5}"]
+        e["tags"] = ["arithmetic", f"cluster:{int(e['case_id'][5:]) // 8}"]
+        del e["meta"]
 
     pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
 
@@ -436,3 +474,47 @@ def test_logger_import_leaves_out_numpy_and_scipy() -> None:
     )
 
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    """Run the bundled agents on the arithmetic cases and compare them."""
+    cases = [c for c in load_cases(CASES) if "arithmetic" in c.tags]
+    path = tmp_path_factory.mktemp("planted") / "events.jsonl"
+    with TelemetryLogger(path) as logger:
+        run_eval_sync(cases, PLANTED_AGENTS, logger=logger, progress=False)
+    return compare(path, baseline="arithmetic")
+
+
+def planted_pair(result: Comparison, treatment: str) -> PairComparison:
+    return next(p for p in result.pairs if p.treatment == treatment)
+
+
+def test_planted_better_variant_is_higher(planted: Comparison) -> None:
+    pair = planted_pair(planted, "arithmetic_v2")
+
+    assert planted.reward_differs(pair) is True
+    assert pair.reward is not None
+    assert pair.reward.estimate > 0
+
+
+def test_planted_identical_copy_not_different(planted: Comparison) -> None:
+    pair = planted_pair(planted, "arithmetic_copy")
+
+    assert planted.reward_differs(pair) is False
+    assert pair.pass_p_holm == 1.0
+
+
+def test_planted_flaky_fails_more_cases(planted: Comparison) -> None:
+    pair = planted_pair(planted, "arithmetic_flaky")
+
+    assert pair.pass_fail is not None
+    assert pair.pass_fail.c > pair.pass_fail.b
+    assert pair.pass_p_holm is not None
+    assert pair.pass_p_holm < 0.05
+
+
+def test_planted_pairs_by_case_and_cluster(planted: Comparison) -> None:
+    pair = planted_pair(planted, "arithmetic_flaky")
+
+    assert (pair.design, pair.cases, pair.clusters) == ("paired by case", 90, 15)

@@ -12,6 +12,9 @@ import numpy as np
 import orjson
 import pytest
 
+from eval.casefile import load_cases
+from eval.harness import run_eval_sync
+from telemetry import TelemetryLogger
 from telemetry.compare import compare
 from telemetry.retire import (
     RetirementPolicy,
@@ -23,6 +26,14 @@ from telemetry.retire import (
 )
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
+CASES = Path(__file__).parents[1] / "eval" / "cases.jsonl"
+PLANTED_AGENTS = [
+    "eval.agents.arithmetic:solve",
+    "eval.agents.arithmetic_v2:solve",
+    "eval.agents.arithmetic_copy:solve",
+    "eval.agents.flaky:solve",
+]
+"""The baseline, a clearly better variant, an identical copy and a flaky one."""
 
 
 def make_event(i: int, agent: str, **changes: Any) -> dict[str, Any]:
@@ -314,3 +325,24 @@ def test_main_apply_to_folder_exits_2(
 
     assert status == 2
     assert "is a folder; name the live log with --log" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def planted_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Run the bundled agents on the arithmetic cases and judge them."""
+    cases = [c for c in load_cases(CASES) if "arithmetic" in c.tags]
+    path = tmp_path_factory.mktemp("planted") / "events.jsonl"
+    with TelemetryLogger(path) as logger:
+        run_eval_sync(cases, PLANTED_AGENTS, logger=logger, progress=False)
+    return {v.agent: v.verdict for v in assess(path).verdicts}
+
+
+def test_planted_flaky_agent_retired(planted_verdicts: dict[str, str]) -> None:
+    assert planted_verdicts["arithmetic_flaky"] == "retire"
+
+
+@pytest.mark.parametrize("agent", ["arithmetic", "arithmetic_copy", "arithmetic_v2"])
+def test_planted_sound_agents_kept(
+    planted_verdicts: dict[str, str], agent: str
+) -> None:
+    assert planted_verdicts[agent] == "keep"
