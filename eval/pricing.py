@@ -42,7 +42,8 @@ def cost_usd(model: str, tokens_in: int, tokens_out: int) -> float:
         tokens_out: Completion tokens received, >= 0.
 
     Returns:
-        The cost in USD.
+        The cost in USD, rounded to 12 decimal places so that float noise such
+        as 1.7100000000000002e-05 does not reach the log.
 
     Raises:
         ValueError: If the model is not in the table or a token count is negative.
@@ -58,4 +59,4 @@ def cost_usd(model: str, tokens_in: int, tokens_out: int) -> float:
 
     total = tokens_in * price.input_usd_per_mtok
     total += tokens_out * price.output_usd_per_mtok
-    return total / 1_000_000
+    return round(total / 1_000_000, 12)

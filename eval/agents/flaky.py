@@ -24,6 +24,7 @@ class FlakySolver:
 
     Attributes:
         agent_name: Name the harness logs this agent under.
+        model: Model name of the wrapped solver, logged with failed calls too.
         min_delay_s: Shortest added latency in seconds.
         max_delay_s: Longest added latency in seconds.
         failure_rate: Fraction of problems, in [0, 1], whose calls raise.
@@ -65,6 +66,7 @@ class FlakySolver:
         self.failure_rate = failure_rate
         self._key = key
         self._solver = ArithmeticSolver(name=name)
+        self.model = self._solver.model
 
     async def __call__(self, problem: str) -> AgentResult:
         """Wait, then fail or solve the problem like the baseline.
