@@ -6,9 +6,10 @@ Writes (or reuses) a log of realistic events in the temp folder: six agents,
 about 3% errors, costs missing on 10% of runs, rewards on most runs, and a
 few decision events. Then times ``summarize`` with one worker and with one
 per core, and DuckDB's ``read_json_auto`` with the same figures grouped by
-agent (median of 3 runs each), checks that counts, sums and the p50/p95/p99
-latencies agree (DuckDB's ``quantile_cont`` is numpy's linear definition
-too), and prints a Markdown table with the machine it ran on.
+agent (median of 3 runs each, wall and CPU time). Checks that counts, sums
+and the p50/p95/p99 latencies agree (DuckDB's ``quantile_cont`` is numpy's
+linear definition too), and prints a Markdown table with the machine it ran
+on.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import os
 import platform
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -89,15 +91,26 @@ def _event(rng: random.Random, ts: datetime) -> dict[str, Any]:
     return event
 
 
-def median_time(run: Callable[[], Any]) -> tuple[float, Any]:
-    """Return the median wall time of ``REPEATS`` calls (s) and the last result."""
-    times = []
+def median_time(run: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Return the median wall and CPU times (s) of ``REPEATS`` calls, and a result.
+
+    CPU time counts every thread and finished child process, so it stays
+    meaningful when other programs share the cores and wall time does not.
+    """
+    walls, cpus = [], []
     result = None
     for _ in range(REPEATS):
+        cpu_started = _cpu_seconds()
         started = time.perf_counter()
         result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - started)
+        cpus.append(_cpu_seconds() - cpu_started)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def duckdb_figures(path: Path) -> list[tuple[Any, ...]]:
@@ -173,24 +186,25 @@ def main() -> int:
         print(f"writing {count:,} events to {path}", file=sys.stderr)
         write_events(path, count)
 
-    one_time, summary = median_time(lambda: summarize(path))
-    many_time, parallel = median_time(lambda: summarize(path, workers=args.workers))
-    duck_time, rows = median_time(lambda: duckdb_figures(path))
-    problems = check_agreement(summary, rows) + check_agreement(parallel, rows)
+    one = median_time(lambda: summarize(path))
+    many = median_time(lambda: summarize(path, workers=args.workers))
+    duck = median_time(lambda: duckdb_figures(path))
+    problems = check_agreement(one[2], duck[2]) + check_agreement(many[2], duck[2])
 
     size_mb = path.stat().st_size / 1e6
     print(f"{count:,} events, {size_mb:.0f} MB; median of {REPEATS} runs")
     print(machine_line())
     print()
-    print("| tool | time (s) | events/s | vs DuckDB |")
-    print("|---|---:|---:|---:|")
-    for name, seconds in (
-        ("summarize, 1 worker", one_time),
-        (f"summarize, {args.workers} workers", many_time),
-        (f"DuckDB read_json_auto, {duckdb_threads()} threads", duck_time),
+    print("| tool | wall (s) | CPU (s) | events/s (wall) | wall vs DuckDB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (wall, cpu, _) in (
+        ("summarize, 1 worker", one),
+        (f"summarize, {args.workers} workers", many),
+        (f"DuckDB read_json_auto, {duckdb_threads()} threads", duck),
     ):
-        rate = count / seconds
-        print(f"| {name} | {seconds:.2f} | {rate:,.0f} | {seconds / duck_time:.1f}x |")
+        rate = count / wall
+        ratio = wall / duck[0]
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rate:,.0f} | {ratio:.1f}x |")
     print()
     if problems:
         print("DISAGREE: " + "; ".join(problems))

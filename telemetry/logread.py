@@ -56,8 +56,8 @@ CORE_FIELDS = (
 )
 """The nine keys every event carries, in the order the logger writes them."""
 
-# Roughly 250 events of 260 bytes (an estimate): small enough to stay in the
-# CPU cache while each column is checked, large enough to amortize batch work.
+# About 250 events of 260 bytes. Batches of 32 KiB to 256 KiB timed the same
+# (within noise) on a million events, and this one sits in the middle.
 _BATCH_BYTES = 64 * 1024
 _ROTATED = re.compile(r"^(?P<stem>.+)\.\d{8}T\d{12}Z\.jsonl$")
 _DURATION = re.compile(r"^\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])\s*$")
@@ -276,8 +276,8 @@ def read_batches(
     """Stream valid events in batches, each with its core fields as columns.
 
     The same events as :func:`read_events`, for consumers that aggregate:
-    checking and summing whole columns runs in C, so it is several times
-    faster than a Python loop over events.
+    checking and summing whole columns runs in C, which timed about twice as
+    fast as checking event by event in Python.
 
     Args:
         paths: Files or folders, as for :func:`expand_paths`.

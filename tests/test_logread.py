@@ -102,7 +102,7 @@ def test_read_events_reads_rotated_set_in_order(tmp_path: Path) -> None:
     assert [e["latency_ms"] for e in stream] == [10.0, 11.0, 12.0]
 
 
-def test_read_events_counts_dirty_lines_with_locations(tmp_path: Path) -> None:
+def test_read_events_counts_dirty_lines(tmp_path: Path) -> None:
     lines = [
         make_event(0),
         b"",
@@ -177,7 +177,7 @@ def test_read_events_skips_wrong_core_field(
     assert stream.report.skipped == {reason: 1}
 
 
-def test_read_events_absent_nullable_fields_read_as_null(tmp_path: Path) -> None:
+def test_read_events_absent_nullable_is_null(tmp_path: Path) -> None:
     event = {k: v for k, v in make_event(0).items() if k != "cost_usd"}
     path = write_lines(tmp_path / "events.jsonl", [event])
 
@@ -336,7 +336,7 @@ def test_split_file_bad_parts_raises(tmp_path: Path) -> None:
     assert str(caught.value) == "parts must be an int >= 1, got 0"
 
 
-def test_read_span_counts_lines_from_span_start(tmp_path: Path) -> None:
+def test_read_span_lines_count_from_start(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "events.jsonl", [make_event(0), make_event(1), b"x"])
     start = len(orjson.dumps(make_event(0))) + 1
     report = ReadReport()

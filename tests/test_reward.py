@@ -172,7 +172,7 @@ def test_reward_bad_measure_raises_value_error(
     assert str(caught.value) == message
 
 
-def test_reward_non_number_latency_raises_type_error() -> None:
+def test_reward_text_latency_raises() -> None:
     with pytest.raises(TypeError) as caught:
         reward({**FAST, "latency_ms": "fast"}, True)
 
