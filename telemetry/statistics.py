@@ -8,13 +8,14 @@ standard error of the mean difference is cluster-robust.
 
 A fixed-horizon test is valid for one look at a sample size chosen in advance.
 Re-running it every time someone looks at a growing log inflates the false
-positive rate; `confidence_sequence` stays valid under continuous monitoring
-(Waudby-Smith, Arbour, Sinha, Kennedy and Ramdas, "Time-uniform central limit
-theory and asymptotic confidence sequences"; Howard, Ramdas, McAuliffe and
-Sekhon, "Time-uniform, nonparametric, nonasymptotic confidence sequences",
-Annals of Statistics 2021).
+positive rate. `confidence_sequence` stays valid under continuous monitoring:
+it is the asymptotic confidence sequence of Waudby-Smith, Arbour, Sinha,
+Kennedy and Ramdas, "Time-uniform central limit theory and asymptotic
+confidence sequences", built on the normal-mixture boundary of Howard, Ramdas,
+McAuliffe and Sekhon, "Time-uniform, nonparametric, nonasymptotic confidence
+sequences", Annals of Statistics 2021.
 
-This module needs numpy and scipy (the ``analysis`` extra); nothing in the
+This module needs numpy and scipy (the ``analysis`` extra). Nothing in the
 logging path imports it.
 """
 
@@ -500,7 +501,7 @@ def _t_result(
 ) -> MeanDifference:
     alpha = _alpha(confidence)
     # All values are equal when the standard error is zero, so the estimate is
-    # exact: a nonzero one is a sure difference and zero is none at all.
+    # exact. A nonzero estimate is then a sure difference, and zero means none.
     if se == 0:
         statistic = 0.0 if estimate == 0 else math.copysign(math.inf, estimate)
         p_value = 1.0 if estimate == 0 else 0.0

@@ -181,7 +181,7 @@ def test_compare_clusters_use_cluster_robust_se(tmp_path: Path) -> None:
 
 
 def test_compare_balanced_clusters_keep_plain_se(tmp_path: Path) -> None:
-    # Every cluster holds the same differences, so the robust SE is zero.
+    # Every cluster contains the same differences, so the robust SE is zero.
     runs = [("a", 1.0), ("b", 0.0), ("a", 1.0), ("b", 1.0)]
     events = []
     for k, cluster in enumerate("xy"):
