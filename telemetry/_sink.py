@@ -17,6 +17,11 @@ __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
+_TORN_CHECKS = 5
+_TORN_PAUSE = 0.01
+"""How often, and how many seconds apart, a tail without a newline is looked at
+before it is taken as torn rather than as another process's write in progress."""
+
 
 class FileOps:
     """The system calls the sink makes; subclass it to inject faults."""
@@ -158,10 +163,19 @@ class FileSink:
 
     def _ends_with_newline(self) -> bool:
         # A crash can leave a torn last line; the next event must start on its own.
+        # Another process's write in progress also shows a line without its
+        # newline yet, so a tail counts as torn only if the file stops growing.
         try:
             with open(self.path, "rb") as reader:
-                reader.seek(-1, os.SEEK_END)
-                return reader.read(1) == b"\n"
+                for _ in range(_TORN_CHECKS):
+                    size = reader.seek(0, os.SEEK_END)
+                    reader.seek(max(size - 1, 0))
+                    if size == 0 or reader.read(1) == b"\n":
+                        return True
+                    time.sleep(_TORN_PAUSE)
+                    if reader.seek(0, os.SEEK_END) == size:
+                        return False
+                return True  # Still growing: live writers own the tail.
         except OSError:
             return True  # Unreadable (write-only): assume whole lines.
 
