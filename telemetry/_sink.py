@@ -18,9 +18,11 @@ __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 _TORN_CHECKS = 5
+"""Looks at a tail without a newline before it is taken as another process's write
+in progress rather than as a torn line."""
+
 _TORN_PAUSE = 0.01
-"""How often, and how many seconds apart, a tail without a newline is looked at
-before it is taken as torn rather than as another process's write in progress."""
+"""Seconds between those looks."""
 
 
 class FileOps:
