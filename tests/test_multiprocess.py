@@ -1,0 +1,92 @@
+"""Several processes appending to one file: no line lost, torn or interleaved.
+
+Each process logs events of up to tens of KB, with its pid and a per-process
+sequence number in ``meta``. Every line must parse on its own, and each process's
+events must all be there, once each, in the order it logged them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from faults import strict_loads
+
+REPO = Path(__file__).resolve().parents[1]
+PROCESSES = 4
+EVENTS = 25_000
+
+WORKER = """
+    import os, random, sys
+    from telemetry import TelemetryLogger
+
+    path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    rng = random.Random(worker)
+    pid = os.getpid()
+    with TelemetryLogger(path, batch_size=256) as log:
+        for seq in range(count):
+            large = rng.random() < 0.01
+            size = rng.randrange(10_000, 40_000) if large else rng.randrange(200)
+            meta = {"pid": pid, "seq": seq, "pad": "p" * size}
+            log.log_event(f"worker-{worker}", "run", 1.0, meta=meta)
+        result = log.flush_sync(timeout=60)
+    print(pid, bool(result), log.stats().written)
+"""
+
+
+def start_workers(
+    path: Path, processes: int, events: int
+) -> list[subprocess.Popen[str]]:
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(WORKER),
+                str(path),
+                str(n),
+                str(events),
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(processes)
+    ]
+
+
+@pytest.mark.slow
+def test_processes_append_whole_lines(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    workers = start_workers(path, PROCESSES, EVENTS)
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        reports.append(out.split())
+
+    by_pid: dict[int, list[int]] = defaultdict(list)
+    pad_sizes = []
+    switches = 0  # Places where the next line comes from another process.
+    previous = None
+    with path.open("rb") as file:
+        for line in file:
+            meta = strict_loads(line)["meta"]
+            by_pid[meta["pid"]].append(meta["seq"])
+            pad_sizes.append(len(meta["pad"]))
+            switches += previous is not None and meta["pid"] != previous
+            previous = meta["pid"]
+
+    assert [report[1:] for report in reports] == [["True", str(EVENTS)]] * PROCESSES
+    assert sorted(by_pid) == sorted(int(report[0]) for report in reports)
+    assert len(pad_sizes) == PROCESSES * EVENTS
+    assert max(pad_sizes) >= 30_000
+    assert switches > PROCESSES, "the processes never wrote at the same time"
+    for pid, sequences in by_pid.items():
+        assert sequences == list(range(EVENTS)), f"process {pid} out of order"
