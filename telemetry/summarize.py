@@ -781,6 +781,12 @@ def _instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="telemetry-summarize",
@@ -809,6 +815,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_instant,
         help="only runs before this time, written as for --since",
     )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes that parse large files in parallel (default: 1)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--csv", action="store_true", help="print CSV")
@@ -825,7 +837,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = args.files or [os.environ.get("AGENT_TELEMETRY_PATH") or DEFAULT_PATH]
     try:
-        summary = summarize(files, by=args.by, since=args.since, until=args.until)
+        summary = summarize(
+            files,
+            by=args.by,
+            since=args.since,
+            until=args.until,
+            workers=args.workers,
+        )
     except (FileNotFoundError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2

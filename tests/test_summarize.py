@@ -496,6 +496,16 @@ def test_main_bad_since_exits_2(
     )
 
 
+def test_main_zero_workers_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--workers", "0"])
+
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == (
+        "telemetry-summarize: error: argument --workers: must be an int >= 1, got '0'\n"
+    )
+
+
 def test_main_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--bogus"])
