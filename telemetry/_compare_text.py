@@ -218,7 +218,9 @@ def _significant(value: float | None) -> str:
 def _signed(value: st.MeanDifference | None) -> str:
     if value is None:
         return "-"
-    if value.estimate == 0:
+    # Means of float prices differ by ~1e-20 where they are equal in truth; a
+    # difference under a trillionth of a dollar per run is shown as none.
+    if abs(value.estimate) < 1e-12:
         return "0"
     sign = "-" if value.estimate < 0 else "+"
     return sign + _significant(abs(value.estimate))
