@@ -8,6 +8,7 @@ gone, and interpreters that exit with events still queued.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -102,6 +103,23 @@ async def test_cancelled_producers_all_counted(tmp_path: Path) -> None:
     assert stats.dropped["cancelled"] == 8
     assert ledger_balances(stats)
     assert log.stats().written == 1 + returned
+
+
+@pytest.mark.anyio
+async def test_unawaited_wait_for_space_counted(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    log, ops = stalled_logger(path, queue_size=1, block_timeout=30.0)
+
+    with pytest.warns(RuntimeWarning, match=r"dropped events \(not_awaited\)"):
+        log.log_event("never-awaited", "run", 1.0)
+        gc.collect()
+    stats = log.stats()
+    ops.release()
+    assert await log.shutdown(timeout=5)
+
+    assert dict(stats.dropped) == {"not_awaited": 1}
+    assert ledger_balances(stats)
+    assert [event["agent"] for event in read_strict_lines(path)] == ["first"]
 
 
 @pytest.mark.anyio
