@@ -683,12 +683,12 @@ class TelemetryLogger:
             return
         result = self.shutdown_sync(self.settings.exit_timeout)
         if not result.complete:
-            message = (
+            warnings.warn(
                 f"telemetry exited with {result.pending} events not written to "
-                f"{self.settings.path} after waiting {self.settings.exit_timeout} s"
+                f"{self.settings.path} after waiting {self.settings.exit_timeout} s",
+                RuntimeWarning,
+                stacklevel=1,
             )
-            _log.error(message)
-            warnings.warn(message, RuntimeWarning, stacklevel=1)
 
 
 async def _checkpoint() -> None:

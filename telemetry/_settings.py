@@ -108,10 +108,17 @@ class LoggerSettings:
             if raw is None or raw.strip() == "":
                 continue
             values[field.name] = _parse_env(field.name, raw.strip())
-        try:
-            return cls(**values)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"invalid {ENV_PREFIX}* setting: {exc}") from None
+
+        # Validate one variable at a time, so the error names the variable.
+        for name, value in values.items():
+            try:
+                cls(**{name: value})  # type: ignore[arg-type]
+            except (TypeError, ValueError) as exc:
+                variable = ENV_PREFIX + name.upper()
+                raise ValueError(
+                    f"{variable} is invalid: {exc}; unset it or fix the value"
+                ) from None
+        return cls(**values)  # type: ignore[arg-type]
 
     def replace(self, **changes: object) -> LoggerSettings:
         """Return a copy with ``changes`` applied and validated."""
@@ -130,18 +137,22 @@ _FLOAT_FIELDS = {
 
 def _parse_env(name: str, raw: str) -> object:
     variable = ENV_PREFIX + name.upper()
+    if name == "rotate_bytes" and raw.lower() in ("none", "off", "0"):
+        return None
+    if name in _INT_FIELDS or name == "rotate_bytes":
+        unit = "an integer number of bytes" if "bytes" in name else "an integer"
+        parse: type[int] | type[float] = int
+    elif name in _FLOAT_FIELDS:
+        unit, parse = "a number of seconds", float
+    else:
+        return raw
+
     try:
-        if name in _INT_FIELDS:
-            return int(raw)
-        if name == "rotate_bytes":
-            return None if raw.lower() in ("none", "off", "0") else int(raw)
-        if name in _FLOAT_FIELDS:
-            return float(raw)
+        return parse(raw)
     except ValueError:
         raise ValueError(
-            f"{variable} must be a number, got {raw!r}; unset it or fix the value"
+            f"{variable} must be {unit}, got {raw!r}; unset it or fix the value"
         ) from None
-    return raw
 
 
 def _as_path(value: object) -> Path:

@@ -8,6 +8,7 @@ SQLite's test VFS does.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import time
@@ -155,7 +156,17 @@ class FileSink:
         return self._open()
 
     def _open(self) -> int:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            # mkdir reports a regular file in the way as "File exists", which
+            # hides the cause; name it.
+            raise NotADirectoryError(
+                errno.ENOTDIR,
+                f"cannot create the log folder, because {exc.filename} is a file, "
+                f"not a folder; choose another path",
+                str(self.path),
+            ) from None
         fd = self._ops.open(str(self.path), _OPEN_FLAGS, 0o644)
         status = self._ops.fstat(fd)
         self._fd = fd

@@ -208,7 +208,57 @@ def test_invalid_environment_names_variable(tmp_path: Path) -> None:
     result = run_python(SANITY_CHECK, cwd=tmp_path, AGENT_TELEMETRY_QUEUE_SIZE="many")
 
     assert result.returncode != 0
-    assert "AGENT_TELEMETRY_QUEUE_SIZE must be a number, got 'many'" in result.stderr
+    assert "AGENT_TELEMETRY_QUEUE_SIZE must be an integer, got 'many'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "AGENT_TELEMETRY_QUEUE_SIZE",
+            "0",
+            "AGENT_TELEMETRY_QUEUE_SIZE is invalid: queue_size must be an int > 0, "
+            "got 0; unset it or fix the value",
+        ),
+        (
+            "AGENT_TELEMETRY_FSYNC",
+            "always",
+            "AGENT_TELEMETRY_FSYNC is invalid: fsync must be one of 'never', 'batch', "
+            "'interval', got 'always'; unset it or fix the value",
+        ),
+        (
+            "AGENT_TELEMETRY_FLUSH_INTERVAL",
+            "soon",
+            "AGENT_TELEMETRY_FLUSH_INTERVAL must be a number of seconds, got 'soon'; "
+            "unset it or fix the value",
+        ),
+    ],
+)
+def test_settings_from_env_name_variable(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        LoggerSettings.from_env({variable: value})
+
+    assert str(caught.value) == message
+
+
+def test_settings_from_env_reads_values() -> None:
+    settings = LoggerSettings.from_env(
+        {
+            "AGENT_TELEMETRY_PATH": "x/y.jsonl",
+            "AGENT_TELEMETRY_QUEUE_SIZE": "10",
+            "AGENT_TELEMETRY_FLUSH_INTERVAL": "0.5",
+            "AGENT_TELEMETRY_WHEN_FULL": "drop",
+            "AGENT_TELEMETRY_ROTATE_BYTES": "off",
+        }
+    )
+
+    assert settings.path == Path("x/y.jsonl")
+    assert settings.queue_size == 10
+    assert settings.flush_interval == 0.5
+    assert settings.when_full == "drop"
+    assert settings.rotate_bytes is None
 
 
 def test_import_stays_light(tmp_path: Path) -> None:
