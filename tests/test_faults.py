@@ -399,7 +399,7 @@ def test_parent_is_file_survives_and_retries(
 
     assert failing.written == 0
     assert failing.dropped == {"write_error": 30}
-    assert "FileExistsError" in (failing.last_error or "")
+    assert "is a file, not a folder" in (failing.last_error or "")
     assert len(errors) == 1
     assert result
     assert sequences(path) == list(range(30, 40))
