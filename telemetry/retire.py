@@ -546,7 +546,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_assessment(assessment))
     if target is not None:
-        print(f"appended {len(assessment.verdicts)} decision events to {target}")
+        # A status line, not output: stdout stays parseable under --json.
+        print(
+            f"appended {len(assessment.verdicts)} decision events to {target}",
+            file=sys.stderr,
+        )
     return 0
 
 

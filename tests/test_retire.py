@@ -271,12 +271,23 @@ def test_main_apply_appends_and_prints(
     log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
 
     status = main([str(log), "--apply"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
 
     assert status == 0
-    assert "flaky  retire   error ceiling" in out
-    assert out.endswith(f"appended 2 decision events to {log}\n")
+    assert "flaky  retire   error ceiling" in captured.out
+    assert captured.err == f"appended 2 decision events to {log}\n"
     assert is_retired("flaky", log)
+
+
+def test_main_apply_json_keeps_stdout_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    main([str(log), "--apply", "--json"])
+    data = json.loads(capsys.readouterr().out)
+
+    assert [v["agent"] for v in data["verdicts"]] == ["flaky", "ok"]
 
 
 def test_main_json_lists_verdicts(
