@@ -29,11 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from telemetry import TelemetryLogger, new_run_id
 from telemetry import statistics as st
@@ -54,6 +54,25 @@ __all__ = [
 ]
 
 VerdictName = Literal["retire", "watch", "keep"]
+
+
+class _Setting(NamedTuple):
+    """A numeric policy setting: its type, its range and an example value."""
+
+    name: str
+    integer: bool
+    valid: Callable[[float], bool]
+    expected: str
+    example: str
+
+
+_SETTINGS = (
+    _Setting("confidence", False, lambda v: 0 < v < 1, "a number in (0, 1)", "0.95"),
+    _Setting("error_ceiling", False, lambda v: 0 <= v < 1, "a number in [0, 1)", "0.1"),
+    _Setting("reward_margin", False, lambda v: v >= 0, "a number >= 0", "0.05"),
+    _Setting("min_runs", True, lambda v: v >= 1, "an integer >= 1", "30"),
+    _Setting("target_n", True, lambda v: v >= 1, "an integer >= 1", "500"),
+)
 
 
 @dataclass(frozen=True)
@@ -79,26 +98,40 @@ class RetirementPolicy:
     target_n: int = 500
 
     def __post_init__(self) -> None:
-        """Reject settings the rules cannot use."""
-        checks = (
-            ("confidence", 0 < self.confidence < 1, "a number in (0, 1)"),
-            ("error_ceiling", 0 <= self.error_ceiling < 1, "a number in [0, 1)"),
-            ("reward_margin", self.reward_margin >= 0, "a number >= 0"),
-            ("min_runs", self.min_runs >= 1, "an integer >= 1"),
-            ("target_n", self.target_n >= 1, "an integer >= 1"),
-        )
-        for name, valid, expected in checks:
-            if not valid:
-                value = getattr(self, name)
-                raise ValueError(f"{name} must be {expected}, got {value!r}")
+        """Reject settings the rules cannot use, naming the field and a fix.
+
+        Raises:
+            TypeError: A setting has the wrong type, e.g. a string.
+            ValueError: A setting is out of range.
+        """
+        for setting in _SETTINGS:
+            value = getattr(self, setting.name)
+            integer = isinstance(value, int) and not isinstance(value, bool)
+            number = integer or isinstance(value, float)
+            if not (integer if setting.integer else number):
+                raise TypeError(
+                    f"{setting.name} must be {setting.expected}, got "
+                    f"{type(value).__name__} {value!r}; use e.g. {setting.example}"
+                )
+            if not setting.valid(value):
+                raise ValueError(
+                    f"{setting.name} must be {setting.expected}, got {value!r}; "
+                    f"use e.g. {setting.example}"
+                )
+        if self.sequential is not None and not isinstance(self.sequential, bool):
+            raise TypeError(
+                "sequential must be true, false or None (decide from the case "
+                f"ids), got {type(self.sequential).__name__} {self.sequential!r}"
+            )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> RetirementPolicy:
         """Load a policy from a TOML file of top-level keys; absent keys keep defaults.
 
         Raises:
-            ValueError: On Python 3.10 (no tomllib), for an unknown key, or for
-                a value out of range.
+            ValueError: On Python 3.10 (no tomllib), for a TOML syntax error, an
+                unknown key or a value out of range; the message names the file.
+            TypeError: A value has the wrong type; the message names the file.
             FileNotFoundError: The file does not exist.
         """
         data = _read_toml(path)
@@ -109,15 +142,28 @@ class RetirementPolicy:
                     f"unknown policy key {key!r} in {path}; use "
                     f"{', '.join(sorted(known))}"
                 )
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"policy file {path}: {error}") from None
 
 
 def _read_toml(path: str | Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
 
-        with open(path, "rb") as file:
-            return tomllib.load(file)
+        try:
+            with open(path, "rb") as file:
+                return tomllib.load(file)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"policy file {str(path)!r} not found; pass an existing TOML file"
+            ) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(
+                f"policy file {path} is not valid TOML: {error}; write one "
+                "key = value per line, e.g. error_ceiling = 0.1"
+            ) from None
     raise ValueError(
         "--policy needs Python 3.11 or later to read TOML; pass the settings "
         "as RetirementPolicy(...) instead"
@@ -531,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy = _policy(args)
         target = _apply_target(args, files) if args.apply else None
         assessment = assess(files, policy=policy, since=args.since, until=args.until)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, TypeError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
 

@@ -98,14 +98,49 @@ def test_policy_defaults_are_documented_values() -> None:
 
 def test_policy_rejects_bad_confidence() -> None:
     with pytest.raises(
-        ValueError, match=r"^confidence must be a number in \(0, 1\), got 95$"
+        ValueError,
+        match=r"^confidence must be a number in \(0, 1\), got 95; use e\.g\. 0\.95$",
     ):
         RetirementPolicy(confidence=95)
 
 
 def test_policy_rejects_zero_min_runs() -> None:
-    with pytest.raises(ValueError, match=r"^min_runs must be an integer >= 1, got 0$"):
+    with pytest.raises(
+        ValueError, match=r"^min_runs must be an integer >= 1, got 0; use e\.g\. 30$"
+    ):
         RetirementPolicy(min_runs=0)
+
+
+def test_policy_rejects_string_ceiling() -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"^error_ceiling must be a number in \[0, 1\), got str 'high'; "
+        r"use e\.g\. 0\.1$",
+    ):
+        RetirementPolicy(error_ceiling="high")  # type: ignore[arg-type]
+
+
+def test_policy_rejects_fractional_min_runs() -> None:
+    with pytest.raises(
+        TypeError, match=r"^min_runs must be an integer >= 1, got float 2\.5; "
+    ):
+        RetirementPolicy(min_runs=2.5)  # type: ignore[arg-type]
+
+
+def test_policy_rejects_bool_margin() -> None:
+    with pytest.raises(
+        TypeError, match=r"^reward_margin must be a number >= 0, got bool True; "
+    ):
+        RetirementPolicy(reward_margin=True)
+
+
+def test_policy_rejects_string_sequential() -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"^sequential must be true, false or None \(decide from the case "
+        r"ids\), got str 'yes'$",
+    ):
+        RetirementPolicy(sequential="yes")  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
@@ -116,6 +151,34 @@ def test_policy_from_toml_overrides_defaults(tmp_path: Path) -> None:
     policy = RetirementPolicy.from_toml(path)
 
     assert policy == RetirementPolicy(error_ceiling=0.2, min_runs=10)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_policy_toml_bad_type_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('error_ceiling = "high"\n')
+
+    with pytest.raises(TypeError) as error:
+        RetirementPolicy.from_toml(path)
+
+    assert str(error.value) == (
+        f"policy file {path}: error_ceiling must be a number in [0, 1), got str "
+        "'high'; use e.g. 0.1"
+    )
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_policy_toml_syntax_error_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("error_ceiling = high\n")
+
+    with pytest.raises(ValueError) as error:
+        RetirementPolicy.from_toml(path)
+
+    assert str(error.value) == (
+        f"policy file {path} is not valid TOML: Invalid value (at line 1, "
+        "column 17); write one key = value per line, e.g. error_ceiling = 0.1"
+    )
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
@@ -314,6 +377,23 @@ def test_main_policy_file_and_override(
 
     assert data["policy"]["error_ceiling"] == 0.5
     assert data["policy"]["min_runs"] == 100
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_main_bad_policy_value_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+    policy = tmp_path / "policy.toml"
+    policy.write_text('error_ceiling = "high"\n')
+
+    status = main([str(log), "--policy", str(policy)])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"telemetry-retire: error: policy file {policy}: error_ceiling must be a "
+        "number in [0, 1), got str 'high'; use e.g. 0.1\n"
+    )
 
 
 def test_main_missing_file_exits_2(
