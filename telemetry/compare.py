@@ -122,7 +122,9 @@ class PairComparison:
     Attributes:
         treatment: Group compared.
         baseline: Group compared against.
-        design: "paired by case" or "unpaired (no case ids)".
+        design: "paired by case", or "unpaired (no case ids)" when a group
+            carries none, "unpaired (no shared case ids)" when both do but
+            share none, "unpaired (1 shared case id)" when they share one.
         cases: Shared cases (paired) or runs with a reward (unpaired).
         clusters: Clusters behind a cluster-robust reward difference, or None
             when the plain paired standard error is the larger and is used.
@@ -305,7 +307,17 @@ def _compare_pair(
     shared = _shared_cases(t, b)
     if len(shared) >= 2:
         return _paired(t, b, shared, options, sequential, cs_confidence)
-    return _unpaired(t, b, options, sequential, cs_confidence)
+    design = _unpaired_design(t, b, len(shared))
+    return _unpaired(t, b, design, options, sequential, cs_confidence)
+
+
+def _unpaired_design(t: GroupRuns, b: GroupRuns, shared: int) -> str:
+    """Return why a pair is unpaired: no case ids at all, or too few shared."""
+    if not (t.cases and b.cases):
+        return "unpaired (no case ids)"
+    if shared == 0:
+        return "unpaired (no shared case ids)"
+    return "unpaired (1 shared case id)"
 
 
 def _paired(
@@ -400,6 +412,7 @@ def _paired_cost(
 def _unpaired(
     t: GroupRuns,
     b: GroupRuns,
+    design: str,
     options: CompareOptions,
     sequential: bool,
     cs_confidence: float,
@@ -427,7 +440,7 @@ def _unpaired(
     return PairComparison(
         treatment=t.name,
         baseline=b.name,
-        design="unpaired (no case ids)",
+        design=design,
         cases=len(x) + len(y),
         clusters=None,
         reward=reward,

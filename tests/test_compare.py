@@ -225,6 +225,25 @@ def test_compare_unpaired_matches_welch(tmp_path: Path) -> None:
     assert pair.reward.p_value == pytest.approx(expected.pvalue, rel=1e-9)
 
 
+def test_compare_disjoint_cases_say_no_shared(tmp_path: Path) -> None:
+    events = [
+        make_event(i, "ab"[i % 2], case_id=f"{'ab'[i % 2]}-{i}") for i in range(20)
+    ]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events)).pairs[0]
+
+    assert pair.design == "unpaired (no shared case ids)"
+
+
+def test_compare_one_shared_case_says_so(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], case_id=f"c{i}") for i in range(20)]
+    events += [make_event(20, "a", case_id="c1")]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events)).pairs[0]
+
+    assert pair.design == "unpaired (1 shared case id)"
+
+
 def test_compare_unpaired_defaults_to_sequential(tmp_path: Path) -> None:
     events = [make_event(i, "ab"[i % 2], reward=0.1 * (i % 7)) for i in range(60)]
 
