@@ -128,7 +128,7 @@ def _group_rows(result: Comparison, confidence: str) -> list[list[str]]:
 
 def _pair_rows(result: Comparison, confidence: str) -> list[list[str]]:
     kind = "CS" if result.sequential else "CI"
-    header = ["comparison", "design", "cases", f"Δreward [{confidence} {kind}]"]
+    header = ["comparison", "design", "n", f"Δreward [{confidence} {kind}]"]
     header += ["excludes 0"] if result.sequential else ["p (Holm)"]
     header += ["reward", "pass +/-", "pass p (Holm)", "ΔUSD/run"]
     header += [f"cases for ±{result.options.min_effect:g}"]
@@ -150,8 +150,9 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
     options = result.options
     alpha = 1 - options.confidence
     lines = [
-        "Δ is first minus second. pass +/-: cases only the first passes / only "
-        "the second passes.",
+        "Δ is first minus second. n: cases with a reward in both (paired) or "
+        "runs with a reward (unpaired).",
+        "pass +/-: cases only the first passes / only the second passes (paired only).",
         f"cases for ±{options.min_effect:g}: cases needed to detect that reward "
         f"difference with {options.power:.0%} power at alpha {alpha:.2g}, given "
         "the observed variance.",
@@ -159,7 +160,8 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
     if result.sequential:
         lines.append(
             f"CS: {confidence} confidence sequences, tuned for "
-            f"{options.target_n} pairs, valid however often the log is checked."
+            f"{options.target_n} cases (paired) or runs per group (unpaired), "
+            "valid however often the log is checked."
         )
     if result.skipped_note:
         lines.append(result.skipped_note)
@@ -183,7 +185,9 @@ def _direction(result: Comparison, pair: PairComparison) -> str:
     return "higher" if estimate.estimate > 0 else "lower"
 
 
-def _interval(value: st.MeanDifference | st.ConfidenceSequence | None) -> str:
+def _interval(
+    value: st.MeanDifference | st.ConfidenceSequence | st.TwoSampleSequence | None,
+) -> str:
     if value is None:
         return "-"
     low, high = value.interval.low, value.interval.high

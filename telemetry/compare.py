@@ -15,10 +15,13 @@ when a threshold is given. A case passes when at least half of its repeats
 pass. Runs without a reward are left out of the reward comparison, and their
 errors count in the error rate.
 
-The sequential mode reports a confidence sequence (see
-`telemetry.statistics.confidence_sequence`) that stays valid however often
-the log is checked. It is the default without case ids, which is the case for
-production traffic read as it grows.
+The sequential mode reports a confidence sequence that stays valid however
+often the log is checked: of the per-case differences when paired (see
+`telemetry.statistics.confidence_sequence`), of each group's mean otherwise
+(see `telemetry.statistics.two_sample_sequence`), which needs no pairing of
+runs, so groups may run at any rates or one after the other. It is the
+default without shared case ids, which is the case for production traffic
+read as it grows.
 
 Run ``python -m telemetry.compare --help`` for the command line.
 """
@@ -73,7 +76,8 @@ class CompareOptions:
             run passes when its error is null.
         sequential: Report confidence sequences; None means only when the
             groups share no case ids.
-        target_n: Pairs at which the confidence sequence is tightest.
+        target_n: Cases (paired) or runs per group (unpaired) at which
+            confidence sequences are tightest.
     """
 
     confidence: float = 0.95
@@ -125,7 +129,9 @@ class PairComparison:
         design: "paired by case", or "unpaired (no case ids)" when a group
             carries none, "unpaired (no shared case ids)" when both do but
             share none, "unpaired (1 shared case id)" when they share one.
-        cases: Shared cases (paired) or runs with a reward (unpaired).
+        cases: Cases behind the reward difference: shared cases with a
+            reward in both groups (paired), or runs with a reward in either
+            group (unpaired).
         clusters: Clusters behind a cluster-robust reward difference, or None
             when the plain paired standard error is the larger and is used.
         reward: Fixed-horizon reward difference and test, or None.
@@ -133,7 +139,9 @@ class PairComparison:
         pass_fail: McNemar's test on per-case pass/fail (paired only).
         pass_p_holm: Holm-adjusted McNemar p-value.
         cost: Difference in cost per run in USD, or None.
-        sequence: Confidence sequence for the reward difference, or None.
+        sequence: Confidence sequence for the reward difference, or None:
+            of the per-case differences (paired), or of the two group means
+            (unpaired, see `telemetry.statistics.two_sample_sequence`).
         required_cases: Cases (per group when unpaired) needed to detect the
             minimum effect with the observed variance, or None.
     """
@@ -148,7 +156,7 @@ class PairComparison:
     pass_fail: st.McNemarResult | None
     pass_p_holm: float | None
     cost: st.MeanDifference | None
-    sequence: st.ConfidenceSequence | None
+    sequence: st.ConfidenceSequence | st.TwoSampleSequence | None
     required_cases: int | None
 
 
@@ -348,7 +356,7 @@ def _paired(
         treatment=t.name,
         baseline=b.name,
         design="paired by case",
-        cases=len(shared),
+        cases=len(scored),
         clusters=n_clusters,
         reward=reward,
         reward_p_holm=None,
@@ -427,9 +435,8 @@ def _unpaired(
         required = _required(pooled, options, "two-sample")
 
     sequence = None
-    d = _arrival_pairs(t, b)
-    if sequential and len(d) >= 2:
-        sequence = st.confidence_sequence(d, cs_confidence, options.target_n)
+    if sequential and len(x) >= 2 and len(y) >= 2:
+        sequence = st.two_sample_sequence(x, y, cs_confidence, options.target_n)
 
     tx = [c for c in t.cost_usd if c is not None]
     by = [c for c in b.cost_usd if c is not None]
@@ -451,33 +458,6 @@ def _unpaired(
         sequence=sequence,
         required_cases=required,
     )
-
-
-def _arrival_pairs(t: GroupRuns, b: GroupRuns) -> list[float]:
-    """Pair runs of two groups in time order, for an unpaired sequence.
-
-    Each run is paired with the latest unpaired run of the other group, and
-    older unpaired runs are dropped. The pairing looks only at arrival times,
-    so under runs independent within each group the differences are
-    independent with mean mean(t) - mean(b), and a run that has been paired
-    stays paired as the log grows. With unbalanced traffic only about as many
-    pairs as the smaller group has runs are formed.
-    """
-    stream = sorted(
-        [(ts, 0, r) for ts, r in zip(t.ts, t.reward, strict=True) if r is not None]
-        + [(ts, 1, r) for ts, r in zip(b.ts, b.reward, strict=True) if r is not None],
-        key=lambda item: (item[0], item[1]),
-    )
-    waiting: list[float | None] = [None, None]
-    differences: list[float] = []
-    for _, side, reward in stream:
-        other = waiting[1 - side]
-        if other is None:
-            waiting[side] = reward
-            continue
-        differences.append(reward - other if side == 0 else other - reward)
-        waiting[1 - side] = None
-    return differences
 
 
 def _required(
@@ -630,7 +610,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--target-n",
         type=int,
         default=defaults.target_n,
-        help="pairs at which confidence sequences are tightest (default: 500)",
+        help="cases (paired) or runs per group (unpaired) at which confidence "
+        "sequences are tightest (default: 500)",
     )
 
 

@@ -375,7 +375,7 @@ def _reward_difference(
 ) -> tuple[float, st.Interval, str] | None:
     """Return agent - other in reward: estimate, interval and interval kind."""
     pair, sign = _pair(agent, other, comparison)
-    value: st.MeanDifference | st.ConfidenceSequence | None
+    value: st.MeanDifference | st.ConfidenceSequence | st.TwoSampleSequence | None
     value = pair.sequence if comparison.sequential else pair.reward
     if value is None:
         return None

@@ -39,6 +39,7 @@ __all__ = [
     "MeanDifference",
     "QuantileEstimate",
     "Sample",
+    "TwoSampleSequence",
     "best_rho2",
     "bootstrap_quantile",
     "cluster_robust_mean",
@@ -50,6 +51,7 @@ __all__ = [
     "proportion_sequence",
     "required_sample_size",
     "t_test_power",
+    "two_sample_sequence",
     "welch_difference",
     "wilson_interval",
 ]
@@ -151,6 +153,26 @@ class ConfidenceSequence:
     n: int
     target_n: int
     rho2: float
+
+
+@dataclass(frozen=True)
+class TwoSampleSequence:
+    """The current interval of a confidence sequence for a difference of means.
+
+    Attributes:
+        estimate: Difference of the running means, first - second.
+        interval: Interval for the difference, valid simultaneously over all
+            sample sizes of both samples, at the stated level.
+        n: Observations so far, both samples together.
+        first: Sequence for the first mean, at half the error budget.
+        second: Sequence for the second mean, at half the error budget.
+    """
+
+    estimate: float
+    interval: Interval
+    n: int
+    first: ConfidenceSequence
+    second: ConfidenceSequence
 
 
 def paired_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDifference:
@@ -466,6 +488,49 @@ def confidence_sequence(
     mean = float(v.mean())
     return ConfidenceSequence(
         mean, Interval(mean - half, mean + half), v.size, target_n, rho2
+    )
+
+
+def two_sample_sequence(
+    x: Sample, y: Sample, confidence: float = 0.95, target_n: int = 500
+) -> TwoSampleSequence:
+    """Return a confidence sequence for mean(x) - mean(y) of independent samples.
+
+    Each mean gets the sequence of `confidence_sequence` at half the error
+    budget, level 1 - alpha/2. By the union bound both hold at every sample
+    size at once with probability about `confidence`, and whenever both
+    hold the difference lies in [low_x - high_y, high_x - low_y]. No run is
+    paired with another, so the samples may grow at any rates, one after the
+    other included. The price is width: the half-widths add, where a fixed
+    Welch interval adds their squares.
+
+    Args:
+        x: Values of the first group, e.g. rewards of its runs.
+        y: Values of the second group.
+        confidence: Level of the interval, in (0, 1).
+        target_n: Sample size of each group at which its sequence is
+            tightest.
+
+    Raises:
+        ValueError: If either sample has fewer than 2 values.
+    """
+    a, b = _array(x, "x"), _array(y, "y")
+    _require_size(a, 2, "x")
+    _require_size(b, 2, "y")
+
+    alpha = _alpha(confidence)
+    first = confidence_sequence(a, 1 - alpha / 2, target_n)
+    second = confidence_sequence(b, 1 - alpha / 2, target_n)
+    interval = Interval(
+        first.interval.low - second.interval.high,
+        first.interval.high - second.interval.low,
+    )
+    return TwoSampleSequence(
+        first.estimate - second.estimate,
+        interval,
+        first.n + second.n,
+        first,
+        second,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import stats as sps
 
 from telemetry import statistics as st
@@ -19,6 +20,8 @@ from telemetry import statistics as st
 ALPHA = 0.05
 LOOKS = np.arange(10, 301, 10)
 """30 looks at a growing log: after 10, 20, ..., 300 pairs."""
+SIMS_TWO_SAMPLE = 10_000
+"""Simulated A/A experiments per two-sample calibration test."""
 
 
 def noise(rate: float, sims: int) -> float:
@@ -64,6 +67,20 @@ def sequence_misses(d: np.ndarray, mu: float, target_n: int) -> np.ndarray:
     return np.asarray(np.any(miss[:, LOOKS - 1], axis=-1))
 
 
+def mean_bounds(
+    values: np.ndarray, alpha: float, target_n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per row and prefix length, the confidence sequence bounds of a mean."""
+    count = np.arange(1, values.shape[-1] + 1)
+    mean = np.cumsum(values, axis=-1) / count
+    square = np.cumsum(values**2, axis=-1)
+    var = (square - count * mean**2) / np.maximum(count - 1, 1)
+    half = np.sqrt(np.maximum(var, 0.0)) * st.confidence_sequence_margin(
+        count.astype(np.float64), st.best_rho2(target_n, alpha), alpha
+    )
+    return mean - half, mean + half
+
+
 def test_fixed_test_one_look_keeps_level() -> None:
     rng = np.random.default_rng(101)
     sims = 40_000
@@ -104,6 +121,56 @@ def test_sequential_thirty_looks_keeps_level() -> None:
     rate = float(np.mean(sequence_misses(d, 0.0, int(LOOKS[-1]))))
 
     assert rate <= ALPHA + noise(ALPHA, sims)
+
+
+def two_sample_misses(sizes_a: np.ndarray, sizes_b: np.ndarray, seed: int) -> float:
+    """Return how often the two-sample sequence misses 0 at any of the looks.
+
+    The two agents are equally good: each run passes with a run-dependent
+    rate, as in `reward_differences`. Look k reads the first sizes_a[k] runs
+    of one agent and the first sizes_b[k] of the other.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(max(sizes_a.max(), sizes_b.max()))
+    p = rng.uniform(0.2, 0.9, size=(2, SIMS_TWO_SAMPLE, n))
+    a, b = (rng.random((2, SIMS_TWO_SAMPLE, n)) < p).astype(np.float64)
+    low_a, high_a = mean_bounds(a, ALPHA / 2, n)
+    low_b, high_b = mean_bounds(b, ALPHA / 2, n)
+
+    ia, ib = sizes_a - 1, sizes_b - 1
+    above = low_a[:, ia] - high_b[:, ib] > 0
+    below = high_a[:, ia] - low_b[:, ib] < 0
+    return float(np.mean(np.any(above | below, axis=-1)))
+
+
+def test_two_sample_even_arrivals_keep_level() -> None:
+    rate = two_sample_misses(LOOKS, LOOKS, 107)
+
+    assert rate <= ALPHA + noise(ALPHA, SIMS_TWO_SAMPLE)
+
+
+def test_two_sample_sequential_runs_keep_level() -> None:
+    # As the harness runs agents: the first has finished all its runs before
+    # the second starts, and each look reads 10 more runs of the second.
+    finished = np.full_like(LOOKS, LOOKS[-1])
+
+    rate = two_sample_misses(finished, LOOKS, 108)
+
+    assert rate <= ALPHA + noise(ALPHA, SIMS_TWO_SAMPLE)
+
+
+def test_two_sample_bounds_match_statistics() -> None:
+    rng = np.random.default_rng(109)
+    a, b = rng.random((2, 50, 40))
+    low_a, high_a = mean_bounds(a, ALPHA / 2, 40)
+    low_b, high_b = mean_bounds(b, ALPHA / 2, 40)
+
+    for row in range(50):
+        sequence = st.two_sample_sequence(a[row], b[row, :25], 1 - ALPHA, 40)
+        low = low_a[row, 39] - high_b[row, 24]
+        high = high_a[row, 39] - low_b[row, 24]
+        assert sequence.interval.low == pytest.approx(low, rel=1e-9, abs=1e-12)
+        assert sequence.interval.high == pytest.approx(high, rel=1e-9, abs=1e-12)
 
 
 def test_naive_thirty_looks_exceeds_level() -> None:

@@ -250,21 +250,21 @@ def test_compare_unpaired_defaults_to_sequential(tmp_path: Path) -> None:
     result = compare(write_log(tmp_path / "e.jsonl", events))
 
     assert result.sequential is True
-    assert result.pairs[0].sequence is not None
-    assert result.pairs[0].sequence.n == 30
+    assert isinstance(result.pairs[0].sequence, st.TwoSampleSequence)
 
 
-def test_compare_unpaired_pairs_by_arrival(tmp_path: Path) -> None:
-    # a a b a b b: a1 is dropped for a2, then (a2, b1), (a3, b2); b3 waits.
-    order = "aababb"
-    events = [make_event(i, g, reward=float(i)) for i, g in enumerate(order)]
+def test_compare_unpaired_sequence_uses_every_run(tmp_path: Path) -> None:
+    # The harness runs agents one after the other: every run of a comes
+    # before every run of b, and none of them may be left out.
+    rewards = [0.1 * (i % 7) for i in range(40)]
+    events = [make_event(i, "a", reward=r) for i, r in enumerate(rewards)]
+    events += [make_event(40 + i, "b", reward=r) for i, r in enumerate(rewards)]
+    expected = st.two_sample_sequence(rewards, rewards, 0.95, 500)
 
-    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="b")
-    sequence = result.pairs[0].sequence
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="b").pairs[0]
 
-    assert sequence is not None
-    assert sequence.n == 2
-    assert sequence.estimate == pytest.approx(((1 - 2) + (3 - 4)) / 2)
+    assert pair.sequence == expected
+    assert pair.cases == 80
 
 
 def test_compare_sequential_matches_confidence_sequence(

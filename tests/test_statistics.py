@@ -336,6 +336,31 @@ def test_confidence_sequence_needs_two_values() -> None:
         statistics.confidence_sequence([0.1])
 
 
+def test_two_sample_sequence_combines_half_level_bounds() -> None:
+    first = statistics.confidence_sequence(REWARDS_A, 0.975, 100)
+    second = statistics.confidence_sequence(REWARDS_B[:7], 0.975, 100)
+
+    result = statistics.two_sample_sequence(REWARDS_A, REWARDS_B[:7], 0.95, 100)
+
+    assert result.interval.low == first.interval.low - second.interval.high
+    assert result.interval.high == first.interval.high - second.interval.low
+    assert result.estimate == first.estimate - second.estimate
+    assert result.n == 17
+
+
+def test_two_sample_sequence_wider_than_welch() -> None:
+    sequence = statistics.two_sample_sequence(REWARDS_A * 10, REWARDS_B * 10)
+    fixed = statistics.welch_difference(REWARDS_A * 10, REWARDS_B * 10)
+
+    assert sequence.interval.low < fixed.interval.low
+    assert sequence.interval.high > fixed.interval.high
+
+
+def test_two_sample_sequence_needs_two_values_each() -> None:
+    with pytest.raises(ValueError, match=r"^y must have at least 2 values, got 1$"):
+        statistics.two_sample_sequence(REWARDS_A, [0.5])
+
+
 def test_interval_excludes_zero_only_outside() -> None:
     assert statistics.Interval(0.1, 0.3).excludes(0.0)
     assert not statistics.Interval(-0.1, 0.3).excludes(0.0)
