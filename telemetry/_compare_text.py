@@ -153,9 +153,9 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
         "Δ is first minus second. n: cases with a reward in both (paired) or "
         "runs with a reward (unpaired).",
         "pass +/-: cases only the first passes / only the second passes (paired only).",
-        f"cases for ±{options.min_effect:g}: cases needed to detect that reward "
-        f"difference with {options.power:.0%} power at alpha {alpha:.2g}, given "
-        "the observed variance.",
+        f"cases for ±{options.min_effect:g}: cases (per group when unpaired) "
+        f"needed to detect that reward difference with {options.power:.0%} "
+        f"power at alpha {alpha:.2g}, given the observed variance.",
     ]
     if result.sequential:
         lines.append(
@@ -163,6 +163,11 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
             f"{options.target_n} cases (paired) or runs per group (unpaired), "
             "valid however often the log is checked."
         )
+    lines += [
+        f"{p.treatment} vs {p.baseline}: {'; '.join(p.notes)}."
+        for p in result.pairs
+        if p.notes
+    ]
     if result.skipped_note:
         lines.append(result.skipped_note)
     return lines

@@ -16,10 +16,11 @@ pass. Runs without a reward are left out of the reward comparison, and their
 errors count in the error rate.
 
 The sequential mode reports a confidence sequence that stays valid however
-often the log is checked: of the per-case differences when paired (see
-`telemetry.statistics.confidence_sequence`), of each group's mean otherwise
-(see `telemetry.statistics.two_sample_sequence`), which needs no pairing of
-runs, so groups may run at any rates or one after the other. It is the
+often the log is checked. Paired, it bounds the mean per-case difference
+(see `telemetry.statistics.confidence_sequence`). Unpaired, it bounds each
+group's mean with a sequence of its own (see
+`telemetry.statistics.two_sample_sequence`). No run is paired with another
+then, so the groups may run at any rates, or one after the other. It is the
 default without shared case ids, which is the case for production traffic
 read as it grows.
 
@@ -144,6 +145,8 @@ class PairComparison:
             (unpaired, see `telemetry.statistics.two_sample_sequence`).
         required_cases: Cases (per group when unpaired) needed to detect the
             minimum effect with the observed variance, or None.
+        notes: Why figures are missing, one sentence each, e.g. "Δreward
+            needs 2 runs with a reward in each group, and planner has none".
     """
 
     treatment: str
@@ -158,6 +161,7 @@ class PairComparison:
     cost: st.MeanDifference | None
     sequence: st.ConfidenceSequence | st.TwoSampleSequence | None
     required_cases: int | None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -352,6 +356,16 @@ def _paired(
         d = [a - b for a, b in zip(x, y, strict=True)]
         sequence = st.confidence_sequence(d, cs_confidence, options.target_n)
 
+    costed = [
+        c for c in shared if tc[c].cost_usd is not None and bc[c].cost_usd is not None
+    ]
+    cost = _paired_cost(tc, bc, costed, options)
+    notes = []
+    if reward is None:
+        notes.append(_too_few_shared("Δreward", "a reward", len(scored)))
+    if cost is None:
+        notes.append(_too_few_shared("ΔUSD/run", "a cost", len(costed)))
+
     return PairComparison(
         treatment=t.name,
         baseline=b.name,
@@ -362,9 +376,10 @@ def _paired(
         reward_p_holm=None,
         pass_fail=_mcnemar(tc, bc, shared),
         pass_p_holm=None,
-        cost=_paired_cost(tc, bc, shared, options),
+        cost=cost,
         sequence=sequence,
         required_cases=required,
+        notes=tuple(notes),
     )
 
 
@@ -404,12 +419,9 @@ def _mcnemar(
 def _paired_cost(
     tc: Mapping[str, CaseSummary],
     bc: Mapping[str, CaseSummary],
-    shared: list[str],
+    costed: list[str],
     options: CompareOptions,
 ) -> st.MeanDifference | None:
-    costed = [
-        c for c in shared if tc[c].cost_usd is not None and bc[c].cost_usd is not None
-    ]
     if len(costed) < 2:
         return None
     x = [_known(tc[c].cost_usd) for c in costed]
@@ -444,6 +456,15 @@ def _unpaired(
     if len(tx) >= 2 and len(by) >= 2:
         cost = st.welch_difference(tx, by, options.confidence)
 
+    notes = [
+        note
+        for figure, what, counts in (
+            ("Δreward", "a reward", {t.name: len(x), b.name: len(y)}),
+            ("ΔUSD/run", "a cost", {t.name: len(tx), b.name: len(by)}),
+        )
+        if (note := _too_few_runs(figure, what, counts))
+    ]
+
     return PairComparison(
         treatment=t.name,
         baseline=b.name,
@@ -457,7 +478,24 @@ def _unpaired(
         cost=cost,
         sequence=sequence,
         required_cases=required,
+        notes=tuple(notes),
     )
+
+
+def _too_few_shared(figure: str, what: str, count: int) -> str:
+    """Return why a paired figure is missing: fewer than 2 cases to pair on."""
+    found = "there are none" if count == 0 else "there is 1"
+    return f"{figure} needs 2 shared cases with {what} in both groups, and {found}"
+
+
+def _too_few_runs(figure: str, what: str, counts: Mapping[str, int]) -> str:
+    """Return why an unpaired figure is missing, or "" when it is not."""
+    short = [
+        f"{name} has {count or 'none'}" for name, count in counts.items() if count < 2
+    ]
+    if not short:
+        return ""
+    return f"{figure} needs 2 runs with {what} in each group, and {', '.join(short)}"
 
 
 def _required(

@@ -280,6 +280,40 @@ def test_compare_sequential_matches_confidence_sequence(
     assert result.pairs[0].sequence == expected
 
 
+def test_compare_notes_group_without_rewards(tmp_path: Path) -> None:
+    events = [make_event(i, "a") for i in range(10)]
+    events += [make_event(10 + i, "b", reward=None, cost_usd=None) for i in range(9)]
+    events += [make_event(19, "b", reward=None)]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="a").pairs[0]
+
+    assert pair.notes == (
+        "Δreward needs 2 runs with a reward in each group, and b has none",
+        "ΔUSD/run needs 2 runs with a cost in each group, and b has 1",
+    )
+
+
+def test_compare_notes_paired_without_rewards(tmp_path: Path) -> None:
+    events = paired_events({"base": 0.0, "new": 0.0}, cases=10)
+    for e in events:
+        if e["agent"] == "new" and e["case_id"] != "case-0":
+            e["reward"] = None
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="base").pairs[0]
+
+    assert pair.notes == (
+        "Δreward needs 2 shared cases with a reward in both groups, and there is 1",
+    )
+
+
+def test_compare_no_notes_when_complete(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    pair = compare(paired_log[0], baseline="base").pairs[0]
+
+    assert pair.notes == ()
+
+
 def test_compare_pass_fail_counts_discordant_cases(tmp_path: Path) -> None:
     events = paired_events({"base": 0.0, "new": 0.0}, cases=10)
     for e in events:
@@ -454,6 +488,19 @@ def test_main_says_unpaired_without_case_ids(
     main([str(write_log(tmp_path / "e.jsonl", events))])
 
     assert "unpaired (no case ids)" in capsys.readouterr().out
+
+
+def test_main_explains_missing_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [make_event(i, "a") for i in range(10)]
+    events += [make_event(10 + i, "b", reward=None) for i in range(10)]
+
+    main([str(write_log(tmp_path / "e.jsonl", events)), "--baseline", "a"])
+
+    assert capsys.readouterr().out.endswith(
+        "\nb vs a: Δreward needs 2 runs with a reward in each group, and b has none.\n"
+    )
 
 
 def test_main_json_output_parses(
