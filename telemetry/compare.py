@@ -365,6 +365,9 @@ def _paired(
         notes.append(_too_few_shared("Δreward", "a reward", len(scored)))
     if cost is None:
         notes.append(_too_few_shared("ΔUSD/run", "a cost", len(costed)))
+    if reward is not None and required is None:
+        same = "every case has the same reward difference"
+        notes.append(_no_required(options, same))
 
     return PairComparison(
         treatment=t.name,
@@ -464,6 +467,9 @@ def _unpaired(
         )
         if (note := _too_few_runs(figure, what, counts))
     ]
+    if reward is not None and required is None:
+        same = "the rewards within each group do not vary"
+        notes.append(_no_required(options, same))
 
     return PairComparison(
         treatment=t.name,
@@ -488,6 +494,14 @@ def _too_few_shared(figure: str, what: str, count: int) -> str:
     return f"{figure} needs 2 shared cases with {what} in both groups, and {found}"
 
 
+def _no_required(options: CompareOptions, zero_variance: str) -> str:
+    """Return why the cases needed were not computed although Δreward was."""
+    figure = f"cases for ±{options.min_effect:g}"
+    if options.min_effect <= 0:
+        return f"{figure} needs a minimum effect above 0"
+    return f"{figure} is not computed because {zero_variance}"
+
+
 def _too_few_runs(figure: str, what: str, counts: Mapping[str, int]) -> str:
     """Return why an unpaired figure is missing, or "" when it is not."""
     short = [
@@ -505,6 +519,9 @@ def _required(
         return None
 
     sd = float(np.std(residuals, ddof=1))
+    if sd == 0:
+        # Any sample then measures the difference exactly, so no size follows.
+        return None
     return st.required_sample_size(
         options.min_effect,
         sd,

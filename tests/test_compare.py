@@ -170,6 +170,33 @@ def test_compare_identical_agents_not_different(tmp_path: Path) -> None:
     assert result.reward_differs(result.pairs[0]) is False
 
 
+def test_compare_identical_agents_need_no_cases(tmp_path: Path) -> None:
+    events = [
+        make_event(i, "ab"[i % 2], reward=0.1 * (i // 2 % 5), case_id=f"c{i // 2}")
+        for i in range(40)
+    ]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="a").pairs[0]
+
+    assert pair.required_cases is None
+    assert pair.notes == (
+        "cases for ±0.05 is not computed because every case has the same reward "
+        "difference",
+    )
+
+
+def test_compare_constant_groups_need_no_cases(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], reward=float(i % 2)) for i in range(40)]
+
+    pair = compare(write_log(tmp_path / "e.jsonl", events), baseline="a").pairs[0]
+
+    assert pair.required_cases is None
+    assert pair.notes == (
+        "cases for ±0.05 is not computed because the rewards within each group "
+        "do not vary",
+    )
+
+
 def test_compare_clusters_use_cluster_robust_se(tmp_path: Path) -> None:
     events = paired_events({"base": 0.0, "better": 0.1}, cluster_size=4)
 
