@@ -21,6 +21,7 @@ import anyio
 from eval.casefile import load_cases
 from eval.harness import run_eval
 from telemetry import TelemetryLogger, get_logger
+from telemetry._cli import quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
 __all__ = ["ARITHMETIC_AGENTS", "CASES_PATH", "EXTRACTION_AGENTS", "main"]
@@ -49,6 +50,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bundled workload and print its summary.
 

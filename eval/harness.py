@@ -36,6 +36,7 @@ from eval.casefile import Case, check_unique_ids, load_cases
 from eval.progress import ProgressBar
 from eval.runner import CaseRun, Runner
 from telemetry import TelemetryLogger, get_logger, new_run_id
+from telemetry._cli import quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
 __all__ = [
@@ -303,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status.
 

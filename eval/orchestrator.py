@@ -32,6 +32,7 @@ from eval.agents import AgentResult, arithmetic, arithmetic_v2, flaky
 from eval.casefile import Case, load_cases
 from eval.runner import score_run
 from telemetry import LoggerSettings, TelemetryLogger, new_run_id
+from telemetry._cli import quiet_on_broken_pipe
 from telemetry.retire import is_retired
 from telemetry.summarize import format_table, summarize
 
@@ -196,6 +197,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one session over the bundled problems and print its summary.
 

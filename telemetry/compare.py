@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from telemetry import statistics as st
+from telemetry._cli import quiet_on_broken_pipe
 from telemetry._compare_runs import CaseSummary, GroupRuns, load_groups, mean_or_none
 from telemetry._compare_text import (
     OneLineParser,
@@ -670,6 +671,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input).
 

@@ -37,6 +37,7 @@ from typing import Any, Literal, NamedTuple
 
 from telemetry import TelemetryLogger, new_run_id
 from telemetry import statistics as st
+from telemetry._cli import quiet_on_broken_pipe
 from telemetry._compare_runs import GroupRuns, load_groups, parse_ts
 from telemetry._compare_text import OneLineParser, format_table, instant, log_paths
 from telemetry.compare import CompareOptions, Comparison, compare_groups
@@ -564,6 +565,7 @@ def _apply_target(args: argparse.Namespace, files: list[str]) -> str:
     return target
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input).
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from ._cli import quiet_on_broken_pipe
 from ._quantiles import percentile, t_quantile
 from ._summary_cli import DEFAULT_PATH, _parser
 from ._summary_format import format_csv, format_json, format_table
@@ -181,6 +182,7 @@ def _merge_reports(reports: list[ReadReport]) -> ReadReport:
     return merged
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (2 for bad input).
 

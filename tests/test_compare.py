@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from telemetry import statistics as st
 from telemetry.compare import CompareOptions, Comparison, PairComparison, compare, main
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
-CASES = Path(__file__).parents[1] / "eval" / "cases.jsonl"
+ROOT = Path(__file__).parents[1]
+CASES = ROOT / "eval" / "cases.jsonl"
 PLANTED_AGENTS = [
     "eval.agents.arithmetic:solve",
     "eval.agents.arithmetic_v2:solve",
@@ -53,6 +55,27 @@ def write_log(path: Path, events: list[dict[str, Any]], extra: bytes = b"") -> P
     """Write events as JSONL, then any extra raw bytes."""
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events) + extra)
     return path
+
+
+def run_with_closed_stdout(
+    args: list[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT if cwd is None else cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
 
 
 def paired_events(
@@ -558,6 +581,15 @@ def test_main_bad_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         "telemetry-compare: error: argument --confidence: confidence must be a "
         "number in (0, 1), got '95'; write e.g. 0.95\n"
     )
+
+
+def test_main_closed_pipe_exits_quietly(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    result = run_with_closed_stdout(["-m", "telemetry.compare", str(paired_log[0])])
+
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_logger_import_leaves_out_numpy_and_scipy() -> None:

@@ -444,6 +444,27 @@ def test_run_eval_hides_progress_off_terminal(
     assert capsys.readouterr().err == ""
 
 
+def run_with_closed_stdout(
+    args: list[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT if cwd is None else cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+
 def test_main_runs_bundled_agent(
     tmp_path: Path, log_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -516,6 +537,20 @@ def test_main_reports_bad_concurrency(
     assert capsys.readouterr().err == (
         "telemetry-eval: error: concurrency must be an int >= 1, got 0\n"
     )
+
+
+def test_main_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    cases = write_cases(
+        tmp_path / "cases.jsonl",
+        '{"id": "a", "input": "Ana has 2 pens and buys 3 more.", "expected": 5}',
+    )
+    log = tmp_path / "events.jsonl"
+    args = ["-m", "eval.harness", str(cases), "--agent", "eval.agents.arithmetic:solve"]
+
+    result = run_with_closed_stdout([*args, "--log", str(log)], cwd=tmp_path)
+
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_module_entry_point_exits_2(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,7 +28,8 @@ from telemetry.retire import (
 )
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
-CASES = Path(__file__).parents[1] / "eval" / "cases.jsonl"
+ROOT = Path(__file__).parents[1]
+CASES = ROOT / "eval" / "cases.jsonl"
 PLANTED_AGENTS = [
     "eval.agents.arithmetic:solve",
     "eval.agents.arithmetic_v2:solve",
@@ -83,6 +86,27 @@ def agents_log(
             i += 1
     path.write_bytes(b"".join(lines))
     return path
+
+
+def run_with_closed_stdout(
+    args: list[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT if cwd is None else cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
 
 
 def verdict_of(verdicts: list[Verdict], agent: str) -> Verdict:
@@ -394,6 +418,15 @@ def test_main_bad_policy_value_exits_2(
         f"telemetry-retire: error: policy file {policy}: error_ceiling must be a "
         "number in [0, 1), got str 'high'; use e.g. 0.1\n"
     )
+
+
+def test_main_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    log = agents_log(tmp_path / "e.jsonl", {"ok": {}, "flaky": {"errors": 0.4}})
+
+    result = run_with_closed_stdout(["-m", "telemetry.retire", str(log)])
+
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_main_missing_file_exits_2(

@@ -6,7 +6,10 @@ import csv
 import io
 import json
 import math
+import os
 import random
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,28 @@ from telemetry.summarize import (
 )
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
+ROOT = Path(__file__).parents[1]
+
+
+def run_with_closed_stdout(
+    args: list[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT if cwd is None else cwd,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
 
 
 def make_event(i: int, **changes: Any) -> dict[str, Any]:
@@ -464,6 +489,15 @@ def test_main_default_path_from_environment(
 
     assert status == 0
     assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_main_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "events.jsonl", random_events(50))
+
+    result = run_with_closed_stdout(["-m", "telemetry.summarize", str(log)])
+
+    assert result.stderr == ""
+    assert result.returncode == 1
 
 
 def test_main_missing_file_exits_2(
