@@ -3,6 +3,7 @@
 This is the input side of `telemetry.compare` and `telemetry.retire`: it reads
 logs through `telemetry.logread`, keeps runs (events whose ``kind`` is absent
 or ``"run"``, as `telemetry.summarize` counts them), and groups them by a key.
+`missing_key_note` explains an empty grouping to summarize as well.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "GroupRuns",
     "load_groups",
     "mean_or_none",
+    "missing_key_note",
     "parse_ts",
 ]
 
@@ -155,6 +157,46 @@ def load_groups(
         name = _group_of(event, key)
         groups.setdefault(name, GroupRuns(name)).add(event, pass_threshold)
     return groups
+
+
+def missing_key_note(
+    paths: PathArg | Iterable[PathArg],
+    key: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> str:
+    """Return a note when no run in the logs has the grouping key, else "".
+
+    Grouping by a key no run has puts every run in `NO_GROUP`, which looks
+    like a result. The note names the key and, when runs have a field of
+    that name in ``meta`` (or at the top level, for a ``meta.<name>`` key),
+    the ``--by`` value that reads it. A key present with null counts as
+    present. The logs are read again, so call it only when every run fell
+    in `NO_GROUP`.
+
+    Raises:
+        FileNotFoundError: A path does not exist.
+    """
+    in_meta = key.startswith("meta.")
+    name = key.removeprefix("meta.")
+    elsewhere = False
+    for event in read_events(paths, since=since, until=until):
+        if event.get("kind") not in RUN_KINDS:
+            continue
+        meta = event.get("meta")
+        at_top, under_meta = name in event, isinstance(meta, dict) and name in meta
+        has_key = under_meta if in_meta else at_top
+        if has_key:
+            return ""
+        elsewhere = elsewhere or (at_top if in_meta else under_meta)
+
+    note = f"no run has the key {key!r}, so every run is in the group {NO_GROUP}"
+    if not elsewhere:
+        return note
+    if in_meta:
+        return f"{note}; runs have {name!r} at the top level, so use --by {name}"
+    return f"{note}; runs have {name!r} in meta, so use --by meta.{name}"
 
 
 def mean_or_none(values: Sequence[float]) -> float | None:

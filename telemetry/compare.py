@@ -42,7 +42,14 @@ import numpy as np
 
 from telemetry import statistics as st
 from telemetry._cli import quiet_on_broken_pipe
-from telemetry._compare_runs import CaseSummary, GroupRuns, load_groups, mean_or_none
+from telemetry._compare_runs import (
+    NO_GROUP,
+    CaseSummary,
+    GroupRuns,
+    load_groups,
+    mean_or_none,
+    missing_key_note,
+)
 from telemetry._compare_text import (
     OneLineParser,
     format_comparison,
@@ -223,7 +230,8 @@ def compare(
 
     Raises:
         FileNotFoundError: A path does not exist.
-        ValueError: Fewer than 2 groups, or an unknown baseline.
+        ValueError: Fewer than 2 groups, no run with the key, or an unknown
+            baseline.
     """
     options = CompareOptions() if options is None else options
     report = ReadReport()
@@ -235,6 +243,10 @@ def compare(
         pass_threshold=options.pass_threshold,
         report=report,
     )
+    if set(groups) == {NO_GROUP}:
+        note = missing_key_note(paths, key, since=since, until=until)
+        if note:
+            raise ValueError(f"nothing to compare: {note}")
     return compare_groups(
         groups,
         key=key,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._cli import quiet_on_broken_pipe
+from ._compare_runs import missing_key_note
 from ._quantiles import percentile, t_quantile
 from ._summary_cli import DEFAULT_PATH, _parser
 from ._summary_format import format_csv, format_json, format_table
@@ -211,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _warn_skipped(summary.report)
     else:
         print(format_table(summary))
+    if summary.groups and all(g.group == NO_GROUP for g in summary.groups):
+        note = missing_key_note(files, args.by, since=args.since, until=args.until)
+        if note:
+            print(f"{parser.prog}: note: {note}", file=sys.stderr)
     return 0
 
 

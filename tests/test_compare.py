@@ -493,6 +493,40 @@ def test_compare_needs_two_groups(tmp_path: Path) -> None:
         compare(path)
 
 
+def test_compare_missing_key_suggests_meta(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], meta={"team": "x"}) for i in range(10)]
+    path = write_log(tmp_path / "e.jsonl", events)
+
+    with pytest.raises(ValueError) as error:
+        compare(path, key="team")
+
+    assert str(error.value) == (
+        "nothing to compare: no run has the key 'team', so every run is in the "
+        "group (none); runs have 'team' in meta, so use --by meta.team"
+    )
+
+
+def test_compare_missing_meta_key_suggests_top(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], model="m") for i in range(10)]
+    path = write_log(tmp_path / "e.jsonl", events)
+
+    with pytest.raises(ValueError) as error:
+        compare(path, key="meta.model")
+
+    assert str(error.value) == (
+        "nothing to compare: no run has the key 'meta.model', so every run is in "
+        "the group (none); runs have 'model' at the top level, so use --by model"
+    )
+
+
+def test_compare_null_key_keeps_group_error(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2], case_id=None) for i in range(10)]
+    path = write_log(tmp_path / "e.jsonl", events)
+
+    with pytest.raises(ValueError, match=r"^need at least 2 groups to compare by"):
+        compare(path, key="case_id")
+
+
 def test_compare_rejects_unknown_baseline(tmp_path: Path) -> None:
     path = write_log(tmp_path / "e.jsonl", [make_event(0, "a"), make_event(1, "b")])
 

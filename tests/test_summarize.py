@@ -491,6 +491,45 @@ def test_main_default_path_from_environment(
     assert len(capsys.readouterr().out.splitlines()) == 4
 
 
+def test_main_missing_key_notes_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = write_log(tmp_path / "events.jsonl", [make_event(i) for i in range(3)])
+
+    main([str(log), "--by", "nosuchkey", "--json"])
+    captured = capsys.readouterr()
+
+    assert json.loads(captured.out)["groups"][0]["group"] == NO_GROUP
+    assert captured.err == (
+        "telemetry-summarize: note: no run has the key 'nosuchkey', so every run "
+        "is in the group (none)\n"
+    )
+
+
+def test_main_missing_key_suggests_meta(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [make_event(i, meta={"team": "search"}) for i in range(3)]
+    log = write_log(tmp_path / "events.jsonl", events)
+
+    main([str(log), "--by", "team"])
+
+    assert capsys.readouterr().err.endswith(
+        "; runs have 'team' in meta, so use --by meta.team\n"
+    )
+
+
+def test_main_null_key_adds_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [make_event(i, model=None) for i in range(3)]
+    log = write_log(tmp_path / "events.jsonl", events)
+
+    main([str(log), "--by", "model"])
+
+    assert capsys.readouterr().err == ""
+
+
 def test_main_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     log = write_log(tmp_path / "events.jsonl", random_events(50))
 
