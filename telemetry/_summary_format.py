@@ -63,7 +63,7 @@ def _table_row(group: GroupSummary) -> tuple[str, ...]:
         f"{group.latency_max_ms:.1f}",
         _usd(group.cost_total_usd) if group.cost_count else "-",
         _usd(group.cost_mean_usd),
-        f"{_count(group.tokens_in)}/{_count(group.tokens_out)}",
+        _tokens(group.tokens_in, group.tokens_out),
         _reward(group),
     )
 
@@ -81,7 +81,15 @@ def _usd(value: float | None) -> str:
     return f"${value:.{decimals}f}"
 
 
-def _count(value: int) -> str:
+def _tokens(tokens_in: int | None, tokens_out: int | None) -> str:
+    if tokens_in is None and tokens_out is None:
+        return "-"
+    return f"{_count(tokens_in)}/{_count(tokens_out)}"
+
+
+def _count(value: int | None) -> str:
+    if value is None:
+        return "-"
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
             return f"{value / limit:.1f}{suffix}"

@@ -46,8 +46,12 @@ class GroupSummary:
         cost_mean_usd: Mean cost over the runs that reported one, USD; None
             when none did.
         cost_count: Runs that reported a cost.
-        tokens_in: Sum of reported input tokens.
-        tokens_out: Sum of reported output tokens.
+        tokens_in: Sum of reported input tokens; None when no run reported
+            them.
+        tokens_out: Sum of reported output tokens; None when no run
+            reported them.
+        tokens_in_count: Runs that reported input tokens.
+        tokens_out_count: Runs that reported output tokens.
         reward_mean: Mean reward over the runs that reported one; None when
             none did.
         reward_ci_low: Lower bound of the 95% t interval for the mean
@@ -69,8 +73,10 @@ class GroupSummary:
     cost_total_usd: float
     cost_mean_usd: float | None
     cost_count: int
-    tokens_in: int
-    tokens_out: int
+    tokens_in: int | None
+    tokens_out: int | None
+    tokens_in_count: int
+    tokens_out_count: int
     reward_mean: float | None
     reward_ci_low: float | None
     reward_ci_high: float | None
@@ -111,7 +117,9 @@ class _Group:
         "reward_mean",
         "runs",
         "tokens_in",
+        "tokens_in_count",
         "tokens_out",
+        "tokens_out_count",
     )
 
     def __init__(self) -> None:
@@ -121,7 +129,9 @@ class _Group:
         self.cost_total = 0.0
         self.cost_count = 0
         self.tokens_in = 0
+        self.tokens_in_count = 0
         self.tokens_out = 0
+        self.tokens_out_count = 0
         self.reward_count = 0
         self.reward_mean = 0.0
         self.reward_m2 = 0.0
@@ -138,8 +148,11 @@ class _Group:
         costs = list(filter(_is_not_none, columns["cost_usd"]))
         self.cost_count += len(costs)
         self.cost_total += math.fsum(costs)
-        self.tokens_in += sum(filter(_is_not_none, columns["tokens_in"]))
-        self.tokens_out += sum(filter(_is_not_none, columns["tokens_out"]))
+        tokens_in, tokens_out = columns["tokens_in"], columns["tokens_out"]
+        self.tokens_in += sum(filter(_is_not_none, tokens_in))
+        self.tokens_in_count += len(tokens_in) - tokens_in.count(None)
+        self.tokens_out += sum(filter(_is_not_none, tokens_out))
+        self.tokens_out_count += len(tokens_out) - tokens_out.count(None)
         self._add_rewards(list(filter(_is_not_none, columns["reward"])))
 
         # The log writes UTC in one fixed format, so text order is time order.
@@ -158,7 +171,9 @@ class _Group:
         self.cost_count += other.cost_count
         self.cost_total += other.cost_total
         self.tokens_in += other.tokens_in
+        self.tokens_in_count += other.tokens_in_count
         self.tokens_out += other.tokens_out
+        self.tokens_out_count += other.tokens_out_count
         self._merge_rewards(other.reward_count, other.reward_mean, other.reward_m2)
         if other.first_ts and (not self.first_ts or other.first_ts < self.first_ts):
             self.first_ts = other.first_ts
@@ -205,8 +220,10 @@ class _Group:
                 self.cost_total / self.cost_count if self.cost_count else None
             ),
             cost_count=self.cost_count,
-            tokens_in=self.tokens_in,
-            tokens_out=self.tokens_out,
+            tokens_in=self.tokens_in if self.tokens_in_count else None,
+            tokens_out=self.tokens_out if self.tokens_out_count else None,
+            tokens_in_count=self.tokens_in_count,
+            tokens_out_count=self.tokens_out_count,
             reward_mean=self.reward_mean if self.reward_count else None,
             reward_ci_low=low,
             reward_ci_high=high,

@@ -168,7 +168,7 @@ def test_summarize_matches_duckdb(random_log: Path) -> None:
     rows = duckdb.execute(
         """
         select agent, count(*), count(error), sum(cost_usd), count(cost_usd),
-            coalesce(sum(tokens_in), 0), sum(tokens_out), avg(reward),
+            sum(tokens_in), sum(tokens_out), avg(reward),
             count(reward), max(latency_ms),
             quantile_cont(latency_ms, [0.5, 0.95, 0.99])
         from read_json_auto(?) where kind is null group by agent order by agent
@@ -399,6 +399,43 @@ def test_format_table_pinned(tmp_path: Path) -> None:
         "        2.5k/10  -",
         f"skipped 1 line (1 not JSON); first at {path}:4 (not JSON)",
     ]
+
+
+def test_summarize_without_tokens_gives_none(tmp_path: Path) -> None:
+    events = [make_event(i, tokens_in=None, tokens_out=None) for i in range(3)]
+
+    group = summarize(write_log(tmp_path / "events.jsonl", events)).groups[0]
+
+    assert (group.tokens_in, group.tokens_out) == (None, None)
+    assert (group.tokens_in_count, group.tokens_out_count) == (0, 0)
+
+
+def test_summarize_counts_runs_with_tokens(tmp_path: Path) -> None:
+    events = [make_event(i, tokens_in=None if i else 7) for i in range(3)]
+
+    group = summarize(write_log(tmp_path / "events.jsonl", events)).groups[0]
+
+    assert (group.tokens_in, group.tokens_in_count) == (7, 1)
+    assert (group.tokens_out, group.tokens_out_count) == (30, 3)
+
+
+def test_format_table_without_tokens_shows_dash(tmp_path: Path) -> None:
+    events = [make_event(0, tokens_in=None, tokens_out=None)]
+
+    table = format_table(summarize(write_log(tmp_path / "events.jsonl", events)))
+
+    assert table.splitlines()[1].split()[9] == "-"
+
+
+def test_format_json_without_tokens_gives_null(tmp_path: Path) -> None:
+    events = [make_event(0, tokens_in=None, tokens_out=None)]
+
+    document = json.loads(
+        format_json(summarize(write_log(tmp_path / "e.jsonl", events)))
+    )
+
+    assert document["groups"][0]["tokens_in"] is None
+    assert document["groups"][0]["tokens_out"] is None
 
 
 def test_format_table_no_runs(tmp_path: Path) -> None:
