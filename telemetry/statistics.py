@@ -65,6 +65,9 @@ BOOTSTRAP_RESAMPLES = 10_000
 _MCNEMAR_EXACT_BELOW = 25
 """Discordant pairs below which McNemar uses the exact binomial test."""
 
+_MAX_NONCENTRALITY = 1e6
+"""Noncentrality beyond which a t-test's power is 1.0 in double precision."""
+
 Design = Literal["paired", "two-sample"]
 FloatArray = NDArray[np.float64]
 Sample = Sequence[float] | FloatArray
@@ -389,7 +392,9 @@ def t_test_power(
     df = n - 1 if design == "paired" else 2 * n - 2
     scale = sd / math.sqrt(n) if design == "paired" else sd * math.sqrt(2 / n)
     critical = stats.t.ppf(1 - alpha / 2, df)
-    nc = effect / scale
+    # scipy's noncentral t returns nan near nc = 1e15, as a float-noise sd
+    # gives. Power is 1.0 in double precision from nc ~ 1e3 on, so cap it.
+    nc = max(-_MAX_NONCENTRALITY, min(effect / scale, _MAX_NONCENTRALITY))
     return float(stats.nct.sf(critical, df, nc) + stats.nct.cdf(-critical, df, nc))
 
 

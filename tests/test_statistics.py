@@ -266,6 +266,14 @@ def test_required_sample_size_is_smallest_sufficient_n() -> None:
     assert statistics.t_test_power(n - 1, 0.05, 0.2) < 0.8
 
 
+def test_t_test_power_tiny_sd_is_one() -> None:
+    assert statistics.t_test_power(2, 0.05, 1e-17) == 1.0
+
+
+def test_required_sample_size_tiny_sd_ends() -> None:
+    assert statistics.required_sample_size(0.05, 1e-17) == 2
+
+
 def test_required_sample_size_rejects_zero_effect() -> None:
     with pytest.raises(ValueError, match=r"^effect must be nonzero"):
         statistics.required_sample_size(0.0, 1.0)
