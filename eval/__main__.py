@@ -21,7 +21,7 @@ import anyio
 from eval.casefile import load_cases
 from eval.harness import run_eval
 from telemetry import TelemetryLogger, get_logger
-from telemetry._cli import quiet_on_broken_pipe
+from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
 __all__ = ["ARITHMETIC_AGENTS", "CASES_PATH", "EXTRACTION_AGENTS", "main"]
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     print(table)
-    print(f"{runs} runs logged to {path}")
+    print(f"{plural(runs, 'run')} logged to {path}")
     return 0
 
 

@@ -131,8 +131,9 @@ def _import_reference(reference: str) -> tuple[str | None, Agent]:
         target = getattr(target, part)
 
     if not callable(target):
+        kind = _article(type(target).__name__)
         raise ValueError(
-            f"agent {reference!r}: {attribute!r} is a {type(target).__name__}, "
+            f"agent {reference!r}: {attribute!r} is {kind}, "
             "not a callable; point at a function or a callable object"
         )
 
@@ -164,6 +165,11 @@ def is_async_agent(call: Agent) -> bool:
     # A callable object is async when its class defines an async __call__.
     dunder_call: object = type(call).__call__
     return inspect.iscoroutinefunction(dunder_call)
+
+
+def _article(noun: str) -> str:
+    """Return the noun after "a", or "an" before a vowel, as in "an int"."""
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
 def _qualified_name(call: Agent) -> str:

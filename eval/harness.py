@@ -36,7 +36,7 @@ from eval.casefile import Case, check_unique_ids, load_cases
 from eval.progress import ProgressBar
 from eval.runner import CaseRun, Runner
 from telemetry import TelemetryLogger, get_logger, new_run_id
-from telemetry._cli import quiet_on_broken_pipe
+from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
 __all__ = [
@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     print(result.table)
-    print(f"{len(result.runs)} runs logged to {result.log_path}")
+    print(f"{plural(len(result.runs), 'run')} logged to {result.log_path}")
     return 0
 
 

@@ -1,8 +1,9 @@
-"""Behaviour every command line of the project shares, without numpy.
+"""Output conventions every command line of the project shares, without numpy.
 
 summarize, compare, retire and the eval harness all print a report on stdout
 that users pipe into other tools, so they end the same way when the reader
-goes away early.
+goes away early. They also write figures and counts the same way: no
+negative zero, and nouns that agree with their counts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec
 
-__all__ = ["BROKEN_PIPE_STATUS", "quiet_on_broken_pipe"]
+__all__ = ["BROKEN_PIPE_STATUS", "format_number", "plural", "quiet_on_broken_pipe"]
 
 P = ParamSpec("P")
 
@@ -44,3 +45,21 @@ def quiet_on_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
         return status
 
     return run
+
+
+def format_number(value: float, spec: str) -> str:
+    """Format a number with a format spec such as "+.3f", never as negative zero.
+
+    A value that rounds to zero, such as -0.0001 under ".3f", would print as
+    "-0.000" and suggest a direction the figure does not show. It prints as
+    "0.000" instead, or "+0.000" when the spec asks for a sign.
+    """
+    text = format(value, spec)
+    if text.startswith("-") and float(text.rstrip("%")) == 0:
+        return ("+" if spec.startswith("+") else "") + text[1:]
+    return text
+
+
+def plural(count: int, noun: str) -> str:
+    """Return the count and the noun, with an "s" unless the count is 1."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import numpy as np
 
 from telemetry import statistics as st
+from telemetry._cli import format_number, plural
 from telemetry.logread import parse_instant
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def format_comparison(result: Comparison) -> str:
     mode = "sequential" if result.sequential else "fixed-horizon"
     against = f"baseline {result.baseline}" if result.baseline else "all pairs"
     lines = [
-        f"{len(result.groups)} groups by {result.key}, {result.runs} runs, "
+        f"{len(result.groups)} groups by {result.key}, {plural(result.runs, 'run')}, "
         f"{against}, {mode} tests",
         "",
         *format_table(_group_rows(result, confidence)),
@@ -195,8 +196,9 @@ def _interval(
 ) -> str:
     if value is None:
         return "-"
-    low, high = value.interval.low, value.interval.high
-    return f"{value.estimate:+.3f} [{low:+.3f}, {high:+.3f}]"
+    figures = (value.estimate, value.interval.low, value.interval.high)
+    estimate, low, high = (format_number(f, "+.3f") for f in figures)
+    return f"{estimate} [{low}, {high}]"
 
 
 def _passes(pair: PairComparison) -> str:
@@ -215,13 +217,14 @@ def _yes_no(value: bool | None) -> str:
 
 
 def _fixed(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+    return "-" if value is None else format_number(value, f".{digits}f")
 
 
 def _significant(value: float | None) -> str:
     if value is None:
         return "-"
-    return np.format_float_positional(value, precision=3, fractional=False, trim="-")
+    text = np.format_float_positional(value, precision=3, fractional=False, trim="-")
+    return "0" if float(text) == 0 else text
 
 
 def _signed(value: st.MeanDifference | None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from ._cli import format_number
 from ._summary_groups import GroupSummary, Summary
 
 __all__ = ["format_csv", "format_json", "format_table"]
@@ -99,12 +100,12 @@ def _count(value: int | None) -> str:
 def _reward(group: GroupSummary) -> str:
     if group.reward_mean is None:
         return "-"
+    mean = format_number(group.reward_mean, ".3f")
     if group.reward_ci_low is None or group.reward_ci_high is None:
-        return f"{group.reward_mean:.3f}"
-    return (
-        f"{group.reward_mean:.3f} "
-        f"[{group.reward_ci_low:.3f}, {group.reward_ci_high:.3f}]"
-    )
+        return mean
+    low = format_number(group.reward_ci_low, ".3f")
+    high = format_number(group.reward_ci_high, ".3f")
+    return f"{mean} [{low}, {high}]"
 
 
 def _record(group: GroupSummary) -> dict[str, Any]:

@@ -73,6 +73,10 @@ __all__ = [
 ]
 
 
+_NOISE_SD = 1e-12
+"""Spread of rewards below which it is float rounding, not variance."""
+
+
 @dataclass(frozen=True)
 class CompareOptions:
     """Settings of a comparison.
@@ -532,7 +536,7 @@ def _required(
         return None
 
     sd = float(np.std(residuals, ddof=1))
-    if sd == 0:
+    if sd <= _NOISE_SD:
         # Any sample then measures the difference exactly, so no size follows.
         return None
     return st.required_sample_size(

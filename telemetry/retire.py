@@ -37,7 +37,7 @@ from typing import Any, Literal, NamedTuple
 
 from telemetry import TelemetryLogger, new_run_id
 from telemetry import statistics as st
-from telemetry._cli import quiet_on_broken_pipe
+from telemetry._cli import format_number, plural, quiet_on_broken_pipe
 from telemetry._compare_runs import GroupRuns, load_groups, parse_ts
 from telemetry._compare_text import OneLineParser, format_table, instant, log_paths
 from telemetry.compare import CompareOptions, Comparison, compare_groups
@@ -261,7 +261,7 @@ def _judge(
 
     if retire and runs < policy.min_runs:
         reason = (
-            f"{retire[0].reason}; but only {runs} runs, fewer than the "
+            f"{retire[0].reason}; but only {plural(runs, 'run')}, fewer than the "
             f"{policy.min_runs} needed to retire"
         )
         return Verdict(agent, "watch", "min runs", reason, runs)
@@ -271,7 +271,8 @@ def _judge(
 
     reasons = [f.reason for f in found] + ["not dominated"]
     if runs < policy.min_runs:
-        reasons.append(f"only {runs} runs, fewer than the {policy.min_runs} needed")
+        only = plural(runs, "run")
+        reasons.append(f"only {only}, fewer than the {policy.min_runs} needed")
     return Verdict(agent, "keep", "none", "; ".join(reasons), runs)
 
 
@@ -293,7 +294,7 @@ def _error_ceiling(
     figures = (
         f"error rate {rate:.1%} [{interval.low:.1%}, {interval.high:.1%}] "
         f"({policy.confidence:.0%} {kind}, "
-        f"{errors} of {runs} runs)"
+        f"{errors} of {plural(runs, 'run')})"
     )
     if interval.low > policy.error_ceiling:
         reason = f"{figures} is above the {policy.error_ceiling:.0%} ceiling"
@@ -329,8 +330,11 @@ def _reward_margin(
 
     estimate, interval, kind = difference
     margin = policy.reward_margin
+    shown, low, high = (
+        format_number(v, "+.3f") for v in (estimate, interval.low, interval.high)
+    )
     figures = (
-        f"reward {estimate:+.3f} [{interval.low:+.3f}, {interval.high:+.3f}] "
+        f"reward {shown} [{low}, {high}] "
         f"({policy.confidence:.0%} {kind}) against {best}, the best agent "
         "costing no more per run"
     )
@@ -358,11 +362,16 @@ def _dominance(
     r_estimate, r_interval, kind = reward
     c_estimate, c_interval = cost
     reward_worse, cost_higher = r_interval.high < 0, c_interval.low > 0
+    gain = [
+        format_number(-v, ".3f") for v in (r_estimate, r_interval.high, r_interval.low)
+    ]
+    saving = [
+        format_number(v, ".3g") for v in (c_estimate, c_interval.low, c_interval.high)
+    ]
     figures = (
-        f"{other} has higher reward by {-r_estimate:.3f} [{-r_interval.high:.3f}, "
-        f"{-r_interval.low:.3f}] ({policy.confidence:.0%} {kind}) and lower cost "
-        "per run by "
-        f"{c_estimate:.3g} [{c_interval.low:.3g}, {c_interval.high:.3g}] USD"
+        f"{other} has higher reward by {gain[0]} [{gain[1]}, {gain[2]}] "
+        f"({policy.confidence:.0%} {kind}) and lower cost per run by "
+        f"{saving[0]} [{saving[1]}, {saving[2]}] USD"
     )
     if reward_worse and cost_higher:
         return _Finding("retire", "dominated", figures)

@@ -86,6 +86,16 @@ def test_resolve_agent_rejects_non_callable() -> None:
     )
 
 
+def test_resolve_agent_non_callable_int_says_an() -> None:
+    with pytest.raises(ValueError) as caught:
+        resolve_agent("sys:maxsize")
+
+    assert str(caught.value) == (
+        "agent 'sys:maxsize': 'maxsize' is an int, not a callable; point at a "
+        "function or a callable object"
+    )
+
+
 def test_resolve_agent_rejects_two_argument_callable() -> None:
     with pytest.raises(ValueError) as caught:
         resolve_agent("eval.pricing:cost_usd")

@@ -587,6 +587,21 @@ def test_main_explains_missing_figures(
     )
 
 
+def test_main_rounds_negative_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = paired_events({"base": 0.0, "twin": 0.0})
+    for e in events:
+        if e["agent"] == "twin":
+            e["reward"] = case_rewards(events, "base")[e["case_id"]] - 1e-7
+
+    main([str(write_log(tmp_path / "e.jsonl", events)), "--baseline", "base"])
+
+    assert "twin vs base  paired  40  +0.000 [+0.000, +0.000]" in (
+        capsys.readouterr().out
+    )
+
+
 def test_main_json_output_parses(
     paired_log: tuple[Path, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -485,6 +485,16 @@ def test_main_runs_bundled_agent(
     assert len(read_events(log_path)) == 2
 
 
+def test_main_one_run_says_run(
+    tmp_path: Path, log_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
+
+    main([str(cases), "--agent", "json:dumps", "--log", str(log_path)])
+
+    assert capsys.readouterr().out.endswith(f"\n1 run logged to {log_path}\n")
+
+
 def test_main_reports_missing_cases_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

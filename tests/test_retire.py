@@ -242,6 +242,32 @@ def test_assess_never_retires_below_min_runs(tmp_path: Path) -> None:
     assert verdict.reason.endswith("only 20 runs, fewer than the 30 needed to retire")
 
 
+def test_assess_few_runs_reason_says_run(tmp_path: Path) -> None:
+    events = [make_event(i, "many") for i in range(40)] + [make_event(40, "solo")]
+    log = tmp_path / "e.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+    verdict = verdict_of(assess(log).verdicts, "solo")
+
+    assert "(95% CI, 0 of 1 run)" in verdict.reason
+    assert verdict.reason.endswith("; only 1 run, fewer than the 30 needed")
+
+
+def test_assess_rounds_negative_zero(tmp_path: Path) -> None:
+    rewards = np.random.default_rng(5).uniform(0.3, 0.7, 40)
+    events = [
+        make_event(2 * i + k, agent, reward=float(r) - k * 1e-7, case_id=f"c{i}")
+        for i, r in enumerate(rewards)
+        for k, agent in enumerate(["good", "twin"])
+    ]
+    log = tmp_path / "e.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+    verdict = verdict_of(assess(log).verdicts, "twin")
+
+    assert "reward +0.000 [+0.000, +0.000] (95% CI) against good" in verdict.reason
+
+
 def test_assess_retires_below_reward_margin(tmp_path: Path) -> None:
     log = agents_log(tmp_path / "e.jsonl", {"good": {}, "poor": {"shift": -0.2}})
 

@@ -438,6 +438,14 @@ def test_format_json_without_tokens_gives_null(tmp_path: Path) -> None:
     assert document["groups"][0]["tokens_out"] is None
 
 
+def test_format_table_rounds_negative_zero(tmp_path: Path) -> None:
+    events = [make_event(i, reward=-1e-5 * (i + 1)) for i in range(3)]
+
+    table = format_table(summarize(write_log(tmp_path / "events.jsonl", events)))
+
+    assert table.splitlines()[1].endswith("  0.000 [0.000, 0.000]")
+
+
 def test_format_table_no_runs(tmp_path: Path) -> None:
     path = write_log(tmp_path / "events.jsonl", [])
 
