@@ -118,8 +118,8 @@ def _import_reference(reference: str) -> tuple[str | None, Agent]:
     except Exception as exc:
         raise ValueError(
             f"agent {reference!r}: cannot import module {module_name!r} "
-            f"({type(exc).__name__}: {exc}); check the module path and that the "
-            "package is installed"
+            f"({type(exc).__name__}: {exc}); check the module path, and that the "
+            "package is installed or its folder is on PYTHONPATH"
         ) from exc
 
     for part in attribute.split("."):

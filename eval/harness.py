@@ -308,10 +308,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status.
 
-    Prints the summary table on stdout. Any error is printed as one line on
-    stderr and returns 2.
+    Agent modules are imported from the working directory first, as under
+    ``python -m``. Prints the summary table on stdout. Any error is printed
+    as one line on stderr and returns 2.
     """
     parser = _parser()
+    _search_working_directory()
     try:
         args = parser.parse_args(argv)
         result = anyio.run(partial(_run_cli, args))
@@ -322,6 +324,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(result.table)
     print(f"{plural(len(result.runs), 'run')} logged to {result.log_path}")
     return 0
+
+
+def _search_working_directory() -> None:
+    """Put the working directory first on sys.path, as ``python -m`` does.
+
+    An installed console script starts with its own folder there instead, so
+    an agent module next to the cases file would not import from it.
+    """
+    cwd = os.getcwd()
+    if sys.path[:1] not in ([""], [cwd]):
+        sys.path.insert(0, cwd)
 
 
 async def _run_cli(args: argparse.Namespace) -> EvalResult:

@@ -62,7 +62,7 @@ def test_resolve_agent_rejects_unimportable_module() -> None:
     assert str(caught.value) == (
         "agent 'no_such_package.mod:fn': cannot import module 'no_such_package.mod' "
         "(ModuleNotFoundError: No module named 'no_such_package'); check the module "
-        "path and that the package is installed"
+        "path, and that the package is installed or its folder is on PYTHONPATH"
     )
 
 

@@ -495,6 +495,31 @@ def test_main_one_run_says_run(
     assert capsys.readouterr().out.endswith(f"\n1 run logged to {log_path}\n")
 
 
+def test_main_imports_agent_from_working_directory(
+    tmp_path: Path,
+    log_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A console script starts with its own folder first on sys.path, not the
+    # working directory, whatever the test runner put there.
+    (tmp_path / "cwd_agents.py").write_text("def echo(value):\n    return value\n")
+    cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
+    monkeypatch.chdir(tmp_path)
+    away = ("", os.getcwd())
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in away])
+
+    try:
+        status = main(
+            [str(cases), "--agent", "cwd_agents:echo", "--log", str(log_path)]
+        )
+    finally:
+        sys.modules.pop("cwd_agents", None)
+
+    assert status == 0
+    assert capsys.readouterr().out.endswith(f"\n1 run logged to {log_path}\n")
+
+
 def test_main_reports_missing_cases_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
