@@ -2,8 +2,9 @@
 
 summarize, compare, retire and the eval harness all print a report on stdout
 that users pipe into other tools, so they end the same way when the reader
-goes away early. They also write figures and counts the same way: no
-negative zero, and nouns that agree with their counts.
+goes away early. They also write figures and counts the same way (no
+negative zero, and nouns that agree with their counts), and read the same
+default log when no file is named.
 """
 
 from __future__ import annotations
@@ -11,15 +12,27 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ParamSpec
 
-__all__ = ["BROKEN_PIPE_STATUS", "format_number", "plural", "quiet_on_broken_pipe"]
+__all__ = [
+    "BROKEN_PIPE_STATUS",
+    "DEFAULT_PATH",
+    "format_number",
+    "log_paths",
+    "plural",
+    "quiet_on_broken_pipe",
+]
 
 P = ParamSpec("P")
 
 BROKEN_PIPE_STATUS = 1
 """Exit status when stdout was closed before the report was written."""
+
+DEFAULT_PATH = os.path.join("telemetry", "events.jsonl")
+"""The log read when no file is named and AGENT_TELEMETRY_PATH is unset."""
+
+_PATH_VARIABLE = "AGENT_TELEMETRY_PATH"
 
 
 def quiet_on_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
@@ -47,12 +60,44 @@ def quiet_on_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
     return run
 
 
+def log_paths(files: Sequence[str]) -> list[str]:
+    """Return the log files named, or the default log when none are named.
+
+    The default is the file AGENT_TELEMETRY_PATH names, or else
+    `DEFAULT_PATH`; both are relative to the working directory.
+
+    Raises:
+        FileNotFoundError: No file is named and the default log does not
+            exist. The message names where the log was expected and how to
+            read another one.
+    """
+    if files:
+        return list(files)
+
+    from_variable = os.environ.get(_PATH_VARIABLE)
+    path = from_variable or DEFAULT_PATH
+    if os.path.exists(path):
+        return [path]
+    where = ""
+    if not os.path.isabs(path):
+        where = f", relative to the working directory {os.getcwd()}"
+    if from_variable:
+        raise FileNotFoundError(
+            f"log file {path!r} not found; it is the path {_PATH_VARIABLE} "
+            f"names{where}; fix {_PATH_VARIABLE} or name a log file as an argument"
+        )
+    raise FileNotFoundError(
+        f"log file {path!r} not found; it is the default log{where}; name a log "
+        f"file or folder as an argument, or set {_PATH_VARIABLE}"
+    )
+
+
 def format_number(value: float, spec: str) -> str:
     """Format a number with a format spec such as "+.3f", never as negative zero.
 
     A value that rounds to zero, such as -0.0001 under ".3f", would print as
     "-0.000" and suggest a direction the figure does not show. It prints as
-    "0.000" instead, or "+0.000" when the spec asks for a sign.
+    "0.000" instead, or "+0.000" when the spec has a sign.
     """
     text = format(value, spec)
     if text.startswith("-") and float(text.rstrip("%")) == 0:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
 from telemetry import statistics as st
-from telemetry._cli import format_number, plural
+from telemetry._cli import DEFAULT_PATH, format_number, log_paths, plural
 from telemetry.logread import parse_instant
 
 if TYPE_CHECKING:
@@ -26,9 +25,6 @@ __all__ = [
     "instant",
     "log_paths",
 ]
-
-DEFAULT_PATH = os.path.join("telemetry", "events.jsonl")
-"""The log read when no file is named and AGENT_TELEMETRY_PATH is unset."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,13 +41,6 @@ def instant(text: str) -> datetime:
         return parse_instant(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def log_paths(paths: Sequence[str]) -> list[str]:
-    """Return the given paths, or the default log when none are given."""
-    if paths:
-        return list(paths)
-    return [os.environ.get("AGENT_TELEMETRY_PATH") or DEFAULT_PATH]
 
 
 def format_table(rows: list[list[str]], left: Collection[int] = (0,)) -> list[str]:

@@ -6,12 +6,10 @@ import argparse
 from datetime import datetime
 from typing import NoReturn
 
+from ._cli import DEFAULT_PATH
 from .logread import parse_instant
 
 __all__ = ["DEFAULT_PATH"]
-
-DEFAULT_PATH = "telemetry/events.jsonl"
-"""The log read when no file is named and AGENT_TELEMETRY_PATH is unset."""
 
 
 class _Parser(argparse.ArgumentParser):

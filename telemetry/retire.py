@@ -583,8 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    files = log_paths(args.files)
     try:
+        files = log_paths(args.files)
         policy = _policy(args)
         target = _apply_target(args, files) if args.apply else None
         assessment = assess(files, policy=policy, since=args.since, until=args.until)

@@ -9,7 +9,6 @@ running sums for everything else, never whole events.
 
 from __future__ import annotations
 
-import os
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
@@ -19,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from ._cli import quiet_on_broken_pipe
+from ._cli import log_paths, quiet_on_broken_pipe
 from ._compare_runs import missing_key_note
 from ._quantiles import percentile, t_quantile
 from ._summary_cli import DEFAULT_PATH, _parser
@@ -192,8 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    files = args.files or [os.environ.get("AGENT_TELEMETRY_PATH") or DEFAULT_PATH]
     try:
+        files = log_paths(args.files)
         summary = summarize(
             files,
             by=args.by,

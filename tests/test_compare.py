@@ -610,6 +610,22 @@ def test_main_json_output_parses(
     assert json.loads(capsys.readouterr().out)["key"] == "agent"
 
 
+def test_main_missing_default_log_hints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGENT_TELEMETRY_PATH", raising=False)
+
+    status = main([])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "telemetry-compare: error: log file 'telemetry/events.jsonl' not found; "
+        f"it is the default log, relative to the working directory {tmp_path}; "
+        "name a log file or folder as an argument, or set AGENT_TELEMETRY_PATH\n"
+    )
+
+
 def test_main_missing_file_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
