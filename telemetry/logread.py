@@ -1,7 +1,9 @@
 """Read event logs: expand rotated sets, stream valid events, count the rest.
 
-Every tool that consumes ``events.jsonl`` (summarize, compare, retire) reads it
-through :func:`read_events`, so they agree on which lines count. A line that is
+Every tool that consumes ``events.jsonl`` reads it through this module, so they
+agree on which lines count: compare and retire through :func:`read_events`,
+summarize through :func:`read_batches`, which yields the same events with
+their core fields as columns (:func:`read_events` is built on it). A line that is
 blank, not JSON, torn (the last line of a file cut off by a crash), not a JSON
 object, or whose core fields have the wrong type is skipped and counted in a
 :class:`ReadReport` with its ``file:line``, never raised: one bad line must not

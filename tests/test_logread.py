@@ -233,6 +233,19 @@ def test_read_batches_columns_match_events(tmp_path: Path) -> None:
             assert batch.columns[key] == [e[key] for e in batch.events]
 
 
+def test_read_batches_and_events_agree_on_dirty_log(tmp_path: Path) -> None:
+    lines = [make_event(i) for i in range(600)]
+    lines[3:3] = [b"", b"{not json", make_event(9, latency_ms=-1)]
+    path = write_lines(tmp_path / "events.jsonl", lines, newline_at_end=False)
+    batch_report, event_report = ReadReport(), ReadReport()
+
+    batched = [e for b in read_batches(path, report=batch_report) for e in b.events]
+    streamed = list(read_events(path, report=event_report))
+
+    assert batched == streamed
+    assert batch_report == event_report
+
+
 def test_read_report_describe_names_reasons(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "events.jsonl", [b"x", make_event(0), b""])
     stream = read_events(path)
