@@ -161,7 +161,7 @@ def _is_plain_amount(value: object) -> bool:
 def _dumps(event: dict[str, Any]) -> bytes:
     if orjson is not None:
         try:
-            return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+            return orjson.dumps(event) + b"\n"
         except orjson.JSONEncodeError as exc:
             # Validation has ruled out every other cause; what is left is an int
             # outside the 64-bit range that strict JSON readers accept.

@@ -36,9 +36,10 @@ _log = logging.getLogger("telemetry")
 _MAX_WRITE_BYTES = 1024 * 1024
 """Largest single write; bigger batches are split at line boundaries."""
 
-_YIELD_EVERY = 0.0005
-"""Seconds of event-loop time after which ``await log_event`` yields, so producers
-that never yield on their own still let the loop run its timers and I/O."""
+_YIELD_EVERY = 0.005
+"""Seconds without a turn of the event loop after which ``await log_event`` yields,
+so producers that never yield on their own still let the loop run its timers and
+I/O. Producers that do yield (to await I/O) are never made to yield again."""
 
 _live_loggers: weakref.WeakSet[TelemetryLogger] = weakref.WeakSet()
 
@@ -46,9 +47,10 @@ _live_loggers: weakref.WeakSet[TelemetryLogger] = weakref.WeakSet()
 class Accepted:
     """The result of ``log_event``: already enqueued, and awaitable.
 
-    Awaiting it returns at once, except about every ``_YIELD_EVERY`` seconds, when
-    it yields to the event loop once. Not awaiting it loses nothing, because the
-    event was queued before ``log_event`` returned.
+    Awaiting it returns at once, unless the event loop has not gone round for
+    ``_YIELD_EVERY`` seconds: then it yields, so the loop's timers and I/O run.
+    Not awaiting it loses nothing, because the event was queued before
+    ``log_event`` returned.
     """
 
     __slots__ = ("_logger",)
@@ -61,14 +63,13 @@ class Accepted:
             return
         yield from _checkpoint().__await__()
 
-        # The first task to resume from this checkpoint marks a new turn of the
-        # loop and opens the next window. Until a window closes every producer
-        # yields at its next call, so a turn of the loop lasts one window plus
-        # one event per task, however many tasks never yield on their own.
+        # The first task to resume from this checkpoint opens the next window.
+        # Until then every producer yields at its next call, so a turn of the
+        # loop lasts one window plus one event per task, however many tasks
+        # never yield on their own.
         logger = self._logger
         if logger._checkpoint is self:
-            logger._next_yield = time.monotonic() + _YIELD_EVERY
-            logger._checkpoint = Accepted(logger)
+            logger._open_window(time.monotonic())
 
 
 _READY = Accepted(None)
@@ -154,6 +155,7 @@ class TelemetryLogger:
         self._wake_sent = False
         self._flush_wanted = False
         self._next_yield = 0.0
+        self._turned = False
         self._checkpoint = Accepted(self)
         self._warned: set[str] = set()
         self._failing = False
@@ -289,7 +291,13 @@ class TelemetryLogger:
 
     def _enqueue(self, line: bytes) -> bool:
         settings = self.settings
-        with self._lock:
+        # Never block on the lock while holding the GIL: a thread woken with the
+        # lock would then wait for the GIL while holding it, and the producers
+        # would queue behind each other at every call (a lock convoy).
+        lock = self._lock
+        while not lock.acquire(False):
+            time.sleep(0)
+        try:
             if self._writer is None:
                 self._start_writer()
             if (
@@ -303,14 +311,32 @@ class TelemetryLogger:
             wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
             if wake:
                 self._wake_sent = True
+        finally:
+            lock.release()
         if wake:
             self._wake.set()
         return True
 
     def _maybe_checkpoint(self) -> Accepted:
-        if time.monotonic() < self._next_yield:
+        now = time.monotonic()
+        if now < self._next_yield:
+            return _READY
+        if self._turned:
+            # The loop went round during the window, so it is not starved:
+            # open the next window without yielding.
+            self._open_window(now)
             return _READY
         return self._checkpoint
+
+    def _open_window(self, now: float) -> None:
+        self._next_yield = now + _YIELD_EVERY
+        self._checkpoint = Accepted(self)
+        self._turned = False
+        if not _call_soon(self._mark_turn):
+            self._turned = True
+
+    def _mark_turn(self) -> None:
+        self._turned = True
 
     def _block_for_space(self, line: bytes) -> None:
         deadline = time.monotonic() + self.settings.block_timeout
@@ -539,7 +565,12 @@ class TelemetryLogger:
         step = max(1, len(batch) * _MAX_WRITE_BYTES // max(size, 1))
         for start in range(0, len(batch), step):
             chunk = batch[start : start + step]
-            self._write_chunk(sink, b"".join(chunk), len(chunk))
+            # Let go of the lines as they are joined, so a large batch does not
+            # keep its written part in memory while the queue refills.
+            batch[start : start + step] = [b""] * len(chunk)
+            count, data = len(chunk), b"".join(chunk)
+            del chunk
+            self._write_chunk(sink, data, count)
 
     def _write_chunk(self, sink: FileSink, data: bytes, count: int) -> None:
         """Write ``count`` lines, retrying failures for up to ``retry_timeout``."""
@@ -697,12 +728,37 @@ async def _checkpoint() -> None:
     The backend's own primitive is called directly: going through anyio would cost
     a backend lookup per call and an import stall on the first one.
     """
+    # asyncio resumes a task whose timer or socket fired two loop turns later
+    # (the callback sets a future, whose callback schedules the task), and trio
+    # runs it in the same batch as this task; yielding three times (asyncio) or
+    # twice (trio) lets it run before this task opens its next window, so a
+    # stall lasts about one window, not two.
     if asyncio._get_running_loop() is not None:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
         await asyncio.sleep(0)
         return
     trio = sys.modules.get("trio")
     if trio is not None:
         await trio.lowlevel.checkpoint()
+        await trio.lowlevel.checkpoint()
+
+
+def _call_soon(callback: Callable[[], None]) -> bool:
+    """Run ``callback`` at the next turn of this thread's event loop, if any."""
+    loop = asyncio._get_running_loop()
+    if loop is not None:
+        loop.call_soon(callback)
+        return True
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        token = trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return False
+    token.run_sync_soon(callback)
+    return True
 
 
 def _in_event_loop() -> bool:
