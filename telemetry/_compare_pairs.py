@@ -153,7 +153,9 @@ def _paired(
     x = [_known(tc[c].reward) for c in scored]
     y = [_known(bc[c].reward) for c in scored]
     clusters = [tc[c].cluster or bc[c].cluster for c in scored]
-    reward, n_clusters, required = _paired_reward(x, y, clusters, options)
+    reward, n_clusters, (required, required_note) = _paired_reward(
+        x, y, clusters, options
+    )
 
     sequence = None
     if sequential and len(scored) >= 2:
@@ -170,8 +172,7 @@ def _paired(
     if cost is None:
         notes.append(_too_few_shared("ΔUSD/run", "a cost", len(costed)))
     if reward is not None and required is None:
-        same = "every case has the same reward difference"
-        notes.append(_no_required(options, same))
+        notes.append(required_note)
 
     return PairComparison(
         treatment=t.name,
@@ -192,14 +193,18 @@ def _paired(
 
 def _paired_reward(
     x: list[float], y: list[float], clusters: list[str | None], options: CompareOptions
-) -> tuple[st.MeanDifference | None, int | None, int | None]:
-    """Return the reward difference, its cluster count and the cases needed."""
+) -> tuple[st.MeanDifference | None, int | None, tuple[int | None, str]]:
+    """Return the reward difference, its cluster count and the cases needed.
+
+    The cases needed come with the note that explains a None.
+    """
     if len(x) < 2:
-        return None, None, None
+        return None, None, (None, "")
 
     plain = st.paired_difference(x, y, options.confidence)
     d = [a - b for a, b in zip(x, y, strict=True)]
-    required = _required(d, options, "paired")
+    same = "every case has the same reward difference"
+    required = _required(d, options, "paired", same)
     labels = [c for c in clusters if c is not None]
     if len(labels) < len(clusters) or len(set(labels)) < 2:
         return plain, None, required
@@ -209,9 +214,10 @@ def _paired_reward(
     # one, even zero; clustering is never allowed to claim more precision.
     if robust.se <= plain.se:
         return plain, None, required
-    if required is not None and plain.se > 0:
+    if required[0] is not None and plain.se > 0:
         # Clustered cases carry less information, so scale by the design effect.
-        required = math.ceil(required * (robust.se / plain.se) ** 2)
+        scaled = required[0] * (robust.se / plain.se) ** 2
+        required = _capped(scaled, options)
     return robust, len(set(labels)), required
 
 
@@ -246,12 +252,13 @@ def _unpaired(
 ) -> PairComparison:
     x = [r for r in t.reward if r is not None]
     y = [r for r in b.reward if r is not None]
-    reward, required = None, None
+    reward, (required, required_note) = None, (None, "")
     if len(x) >= 2 and len(y) >= 2:
         reward = st.welch_difference(x, y, options.confidence)
         mx, my = sum(x) / len(x), sum(y) / len(y)
         pooled = [v - mx for v in x] + [v - my for v in y]
-        required = _required(pooled, options, "two-sample")
+        same = "the rewards within each group do not vary"
+        required, required_note = _required(pooled, options, "two-sample", same)
 
     sequence = None
     if sequential and len(x) >= 2 and len(y) >= 2:
@@ -272,8 +279,7 @@ def _unpaired(
         if (note := _too_few_runs(figure, what, counts))
     ]
     if reward is not None and required is None:
-        same = "the rewards within each group do not vary"
-        notes.append(_no_required(options, same))
+        notes.append(required_note)
 
     return PairComparison(
         treatment=t.name,
@@ -298,14 +304,6 @@ def _too_few_shared(figure: str, what: str, count: int) -> str:
     return f"{figure} needs 2 shared cases with {what} in both groups, and {found}"
 
 
-def _no_required(options: CompareOptions, zero_variance: str) -> str:
-    """Return why the cases needed were not computed although Δreward was."""
-    figure = f"cases for ±{options.min_effect:g}"
-    if options.min_effect <= 0:
-        return f"{figure} needs a minimum effect above 0"
-    return f"{figure} is not computed because {zero_variance}"
-
-
 def _too_few_runs(figure: str, what: str, counts: Mapping[str, int]) -> str:
     """Return why an unpaired figure is missing, or "" when it is not."""
     short = [
@@ -317,22 +315,47 @@ def _too_few_runs(figure: str, what: str, counts: Mapping[str, int]) -> str:
 
 
 def _required(
-    residuals: list[float], options: CompareOptions, design: st.Design
-) -> int | None:
-    if options.min_effect <= 0:
-        return None
+    residuals: list[float],
+    options: CompareOptions,
+    design: st.Design,
+    zero_variance: str,
+) -> tuple[int | None, str]:
+    """Return the cases needed for the minimum effect, or None and why not.
 
-    sd = float(np.std(residuals, ddof=1))
+    Args:
+        residuals: Paired differences, or deviations from each group's mean.
+        options: Holds the minimum effect, level and power.
+        design: "paired" or "two-sample".
+        zero_variance: Why the residuals do not vary, for the note.
+    """
+    figure = f"cases for ±{options.min_effect:g}"
+    if not 0 < options.min_effect < math.inf:
+        return None, f"{figure} needs a finite minimum effect above 0"
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = float(np.std(residuals, ddof=1))
+    if not math.isfinite(sd):
+        spread = "the rewards are too far apart for double precision"
+        return None, f"{figure} is not computed because {spread}"
     if sd <= _NOISE_SD:
         # Any sample then measures the difference exactly, so no size follows.
-        return None
-    return st.required_sample_size(
+        return None, f"{figure} is not computed because {zero_variance}"
+    required = st.required_sample_size(
         options.min_effect,
         sd,
         alpha=1 - options.confidence,
         power=options.power,
         design=design,
     )
+    return _capped(required, options)
+
+
+def _capped(required: float | None, options: CompareOptions) -> tuple[int | None, str]:
+    """Return required as an int, or None and a note beyond the largest size."""
+    if required is None or not required <= st.MAX_SAMPLE_SIZE:
+        figure = f"cases for ±{options.min_effect:g}"
+        return None, f"{figure} is more than 10^9, so it is not computed"
+    return math.ceil(required), ""
 
 
 def adjust_holm(pairs: list[PairComparison]) -> list[PairComparison]:

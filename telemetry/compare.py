@@ -340,7 +340,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-effect",
-        type=float,
+        type=_effect,
         default=defaults.min_effect,
         help="reward difference the needed number of cases is computed for "
         "(default: 0.05)",
@@ -419,6 +419,18 @@ def _level(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(
             f"confidence must be a number in (0, 1), got {text!r}; write e.g. 0.95"
+        )
+    return value
+
+
+def _effect(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"min-effect must be a finite number > 0, got {text!r}; write e.g. 0.05"
         )
     return value
 

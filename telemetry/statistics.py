@@ -33,6 +33,7 @@ from scipy import special, stats
 __all__ = [
     "BOOTSTRAP_ENTROPY",
     "BOOTSTRAP_RESAMPLES",
+    "MAX_SAMPLE_SIZE",
     "ConfidenceSequence",
     "Interval",
     "McNemarResult",
@@ -61,6 +62,9 @@ BOOTSTRAP_ENTROPY = 20240601
 
 BOOTSTRAP_RESAMPLES = 10_000
 """Bootstrap resamples per quantile; Monte Carlo error of the bounds is ~1%."""
+
+MAX_SAMPLE_SIZE = 10**9
+"""Largest sample size `required_sample_size` reports; beyond it, None."""
 
 _MCNEMAR_EXACT_BELOW = 25
 """Discordant pairs below which McNemar uses the exact binomial test."""
@@ -405,40 +409,64 @@ def required_sample_size(
     alpha: float = 0.05,
     power: float = 0.8,
     design: Design = "paired",
-) -> int:
+) -> int | None:
     """Return the smallest n whose t-test reaches the requested power.
 
     n counts pairs for "paired" and cases per group for "two-sample". The
-    search starts from the normal approximation and uses the exact
-    noncentral t power.
+    search starts from the normal approximation, brackets the sample size by
+    doubling and bisects on the exact noncentral t power, so it takes
+    O(log n) power evaluations.
+
+    Returns:
+        The sample size, or None when more than `MAX_SAMPLE_SIZE` are needed
+        (a tiny effect against a large or non-finite sd).
 
     Raises:
-        ValueError: If effect is 0, sd is negative or power is not in (0, 1).
+        ValueError: If effect is 0 or not finite, sd is negative or nan, or
+            power is not in (0, 1).
     """
-    if effect == 0:
+    if effect == 0 or not math.isfinite(effect):
         raise ValueError(
-            "effect must be nonzero, got 0; pass the smallest difference worth "
-            "detecting"
+            f"effect must be a finite nonzero number, got {effect}; pass the "
+            "smallest difference worth detecting"
         )
-    if sd < 0:
+    if not sd >= 0:
         raise ValueError(f"sd must be >= 0, got {sd}")
     if not 0 < power < 1:
         raise ValueError(f"power must be in (0, 1), got {power}")
     if sd == 0:
         return 2
 
-    factor = 1 if design == "paired" else 2
-    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
-    n = max(2, math.ceil(factor * (z * sd / effect) ** 2))
-
     def reaches(size: int) -> bool:
         return t_test_power(size, effect, sd, alpha=alpha, design=design) >= power
 
-    while n > 2 and reaches(n - 1):
-        n -= 1
-    while not reaches(n):
-        n += 1
-    return n
+    low, high = 1, _normal_sample_size(effect, sd, alpha, power, design)
+    while not reaches(high):
+        if high >= MAX_SAMPLE_SIZE:
+            return None
+        low, high = high, min(2 * high, MAX_SAMPLE_SIZE)
+    # Power grows with n, so bisect between a size that fails (or 1) and one
+    # that reaches it.
+    while high - low > 1:
+        middle = (low + high) // 2
+        if reaches(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _normal_sample_size(
+    effect: float, sd: float, alpha: float, power: float, design: Design
+) -> int:
+    """Return the normal-approximation sample size, within [2, MAX_SAMPLE_SIZE]."""
+    factor = 1 if design == "paired" else 2
+    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+    scaled = z * sd / abs(effect)
+    # Compared before squaring: the square of a huge ratio overflows.
+    if not scaled <= math.sqrt(MAX_SAMPLE_SIZE / factor):
+        return MAX_SAMPLE_SIZE
+    return max(2, math.ceil(factor * scaled**2))
 
 
 def best_rho2(target_n: int, alpha: float = 0.05) -> float:

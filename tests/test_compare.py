@@ -708,3 +708,42 @@ def test_planted_pairs_by_case_and_cluster(planted: Comparison) -> None:
     pair = planted_pair(planted, "arithmetic_flaky")
 
     assert (pair.design, pair.cases, pair.clusters) == ("paired by case", 90, 15)
+
+
+def test_main_nan_min_effect_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--min-effect", "nan"])
+
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "telemetry-compare: error: argument --min-effect: min-effect must be a "
+        "finite number > 0, got 'nan'; write e.g. 0.05\n"
+    )
+
+
+def test_main_infinite_min_effect_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--min-effect", "inf"])
+
+    assert exit_info.value.code == 2
+
+
+def test_main_tiny_min_effect_notes_cap(
+    paired_log: tuple[Path, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([str(paired_log[0]), "--baseline", "base", "--min-effect", "1e-300"])
+
+    assert status == 0
+    assert "cases for ±1e-300 is more than 10^9, so it is not computed." in (
+        capsys.readouterr().out
+    )
+
+
+def test_compare_small_min_effect_finishes(
+    paired_log: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    result = compare(
+        paired_log[0], baseline="base", options=CompareOptions(min_effect=1e-6)
+    )
+
+    assert all(p.required_cases is None for p in result.pairs)

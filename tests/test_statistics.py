@@ -262,6 +262,7 @@ def test_required_sample_size_paired_matches_r() -> None:
 def test_required_sample_size_is_smallest_sufficient_n() -> None:
     n = statistics.required_sample_size(0.05, 0.2)
 
+    assert n is not None
     assert statistics.t_test_power(n, 0.05, 0.2) >= 0.8
     assert statistics.t_test_power(n - 1, 0.05, 0.2) < 0.8
 
@@ -274,9 +275,39 @@ def test_required_sample_size_tiny_sd_ends() -> None:
     assert statistics.required_sample_size(0.05, 1e-17) == 2
 
 
+def test_required_sample_size_large_n_is_smallest() -> None:
+    n = statistics.required_sample_size(1e-4, 0.3)
+
+    assert n is not None
+    assert statistics.t_test_power(n, 1e-4, 0.3) >= 0.8
+    assert statistics.t_test_power(n - 1, 1e-4, 0.3) < 0.8
+
+
+def test_required_sample_size_tiny_effect_is_none() -> None:
+    assert statistics.required_sample_size(1e-300, 0.3) is None
+
+
+def test_required_sample_size_infinite_sd_is_none() -> None:
+    assert statistics.required_sample_size(0.05, math.inf) is None
+
+
 def test_required_sample_size_rejects_zero_effect() -> None:
-    with pytest.raises(ValueError, match=r"^effect must be nonzero"):
+    with pytest.raises(
+        ValueError,
+        match=r"^effect must be a finite nonzero number, got 0.0; pass the "
+        r"smallest difference worth detecting$",
+    ):
         statistics.required_sample_size(0.0, 1.0)
+
+
+def test_required_sample_size_rejects_infinite_effect() -> None:
+    with pytest.raises(ValueError, match=r"^effect must be a finite nonzero number"):
+        statistics.required_sample_size(math.inf, 1.0)
+
+
+def test_required_sample_size_rejects_nan_sd() -> None:
+    with pytest.raises(ValueError, match=r"^sd must be >= 0, got nan$"):
+        statistics.required_sample_size(0.05, math.nan)
 
 
 def test_required_sample_size_rejects_bad_power() -> None:
