@@ -10,6 +10,7 @@ default log when no file is named.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -33,6 +34,9 @@ DEFAULT_PATH = os.path.join("telemetry", "events.jsonl")
 """The log read when no file is named and AGENT_TELEMETRY_PATH is unset."""
 
 _PATH_VARIABLE = "AGENT_TELEMETRY_PATH"
+
+_FIXED_POINT_BELOW = 1e15
+"""Magnitude from which "f" specs print in exponent form, not 300 digits."""
 
 
 def quiet_on_broken_pipe(main: Callable[P, int]) -> Callable[P, int]:
@@ -97,8 +101,11 @@ def format_number(value: float, spec: str) -> str:
 
     A value that rounds to zero, such as -0.0001 under ".3f", would print as
     "-0.000" and suggest a direction the figure does not show. It prints as
-    "0.000" instead, or "+0.000" when the spec has a sign.
+    "0.000" instead, or "+0.000" when the spec has a sign. A magnitude of
+    1e15 or more prints in exponent form, e.g. "1.000e+308".
     """
+    if spec.endswith("f") and math.isfinite(value) and abs(value) >= _FIXED_POINT_BELOW:
+        spec = spec[:-1] + "e"
     text = format(value, spec)
     if text.startswith("-") and float(text.rstrip("%")) == 0:
         return ("+" if spec.startswith("+") else "") + text[1:]

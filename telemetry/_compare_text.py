@@ -196,7 +196,9 @@ def _passes(pair: PairComparison) -> str:
 
 
 def _quantile(q: st.QuantileEstimate) -> str:
-    return f"{q.estimate:.0f} [{q.interval.low:.0f}, {q.interval.high:.0f}]"
+    figures = (q.estimate, q.interval.low, q.interval.high)
+    estimate, low, high = (format_number(f, ".0f") for f in figures)
+    return f"{estimate} [{low}, {high}]"
 
 
 def _yes_no(value: bool | None) -> str:
@@ -212,6 +214,9 @@ def _fixed(value: float | None, digits: int) -> str:
 def _significant(value: float | None) -> str:
     if value is None:
         return "-"
+    if abs(value) >= 1e15:
+        # Positional form would print all 300 digits of a figure such as 1e300.
+        return np.format_float_scientific(value, precision=2, trim="-")
     text = np.format_float_positional(value, precision=3, fractional=False, trim="-")
     return "0" if float(text) == 0 else text
 

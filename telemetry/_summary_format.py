@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import asdict, fields
 from typing import Any
@@ -118,16 +119,25 @@ def _record(group: GroupSummary) -> dict[str, Any]:
 def format_json(summary: Summary) -> str:
     """Return the summary as one JSON object, skipped lines included."""
     report = summary.report
+    groups = [_record(group) for group in summary.groups]
     document = {
         "by": summary.by,
-        "groups": [_record(group) for group in summary.groups],
+        "groups": groups,
         "other_events": summary.other_events,
         "lines": report.lines,
         "skipped": report.skipped,
         "skipped_total": report.skipped_total,
         "first_skipped": [str(line) for line in report.first_skipped],
     }
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        # orjson rejects integers beyond 64 bits, which a token total can be.
+        for record in groups:
+            for name, value in record.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    record[name] = None
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def format_csv(summary: Summary) -> str:

@@ -27,6 +27,8 @@ _STR = {str}
 # The columns a group folds in; agent, run_id and kind are not summed.
 _FOLDED = ("ts", "latency_ms", "cost_usd", "tokens_in", "tokens_out", "error", "reward")
 _is_not_none = partial(is_not, None)
+_OVERFLOW_SCALE = 2.0**-64
+"""Power of two that keeps sums of up to 2^64 doubles finite, and exact."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ class _Group:
 
         costs = list(filter(_is_not_none, columns["cost_usd"]))
         self.cost_count += len(costs)
-        self.cost_total += math.fsum(costs)
+        self.cost_total += _fsum(costs)
         tokens_in, tokens_out = columns["tokens_in"], columns["tokens_out"]
         self.tokens_in += sum(filter(_is_not_none, tokens_in))
         self.tokens_in_count += len(tokens_in) - tokens_in.count(None)
@@ -184,15 +186,19 @@ class _Group:
             return
 
         count = len(rewards)
-        mean = math.fsum(rewards) / count
+        mean = _fsum(rewards, count)
         deviations = list(map(sub, rewards, repeat(mean)))
-        m2 = math.fsum(map(mul, deviations, deviations))
+        m2 = _fsum(list(map(mul, deviations, deviations)))
         self._merge_rewards(count, mean, m2)
 
     def _merge_rewards(self, count: int, mean: float, m2: float) -> None:
         # The pairwise update of the mean and the sum of squared deviations
         # is stable where a running sum of squares loses digits.
         if not count:
+            return
+        if not self.reward_count:
+            # The update below would multiply an infinite delta by zero.
+            self.reward_count, self.reward_mean, self.reward_m2 = count, mean, m2
             return
 
         total = self.reward_count + count
@@ -312,6 +318,19 @@ def _group_keys(batch: EventBatch, by: str) -> list[str]:
 def _meta_value(event: dict[str, Any], name: str) -> Any:
     meta = event.get("meta")
     return meta.get(name) if type(meta) is dict else None
+
+
+def _fsum(values: list[float], divisor: int = 1) -> float:
+    """Return the exact sum of values over divisor, inf when it overflows.
+
+    math.fsum raises OverflowError when a partial sum overflows, even when
+    the result would not, so the values are then summed at 2^-64 scale.
+    """
+    try:
+        return math.fsum(values) / divisor
+    except OverflowError:
+        scaled = math.fsum(value * _OVERFLOW_SCALE for value in values)
+        return scaled / divisor / _OVERFLOW_SCALE
 
 
 def _label(key: Any) -> str:

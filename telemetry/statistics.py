@@ -72,6 +72,10 @@ _MCNEMAR_EXACT_BELOW = 25
 _MAX_NONCENTRALITY = 1e6
 """Noncentrality beyond which a t-test's power is 1.0 in double precision."""
 
+_OVERFLOW_TO_INF = np.errstate(over="ignore", invalid="ignore")
+"""Silence numpy where values near the double limit square to inf: the inf
+or nan it returns is the figure, and the callers report it as such."""
+
 Design = Literal["paired", "two-sample"]
 FloatArray = NDArray[np.float64]
 Sample = Sequence[float] | FloatArray
@@ -182,6 +186,7 @@ class TwoSampleSequence:
     second: ConfidenceSequence
 
 
+@_OVERFLOW_TO_INF
 def paired_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDifference:
     """Estimate mean(x - y) over paired observations with a paired t-test.
 
@@ -205,6 +210,7 @@ def paired_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDif
     return _t_result(float(d.mean()), se, d.size - 1, d.size, confidence, "paired t")
 
 
+@_OVERFLOW_TO_INF
 def welch_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDifference:
     """Estimate mean(x) - mean(y) for independent samples with Welch's t-test.
 
@@ -225,6 +231,7 @@ def welch_difference(x: Sample, y: Sample, confidence: float = 0.95) -> MeanDiff
     return _t_result(estimate, se, df, a.size + b.size, confidence, "Welch")
 
 
+@_OVERFLOW_TO_INF
 def cluster_robust_mean(
     values: Sample, clusters: Sequence[str], confidence: float = 0.95
 ) -> MeanDifference:
@@ -496,6 +503,7 @@ def confidence_sequence_margin(
     return np.asarray(np.sqrt(2 * v / (t * t * rho2) * np.log(np.sqrt(v) / alpha)))
 
 
+@_OVERFLOW_TO_INF
 def confidence_sequence(
     values: Sample, confidence: float = 0.95, target_n: int = 500
 ) -> ConfidenceSequence:
@@ -524,6 +532,7 @@ def confidence_sequence(
     )
 
 
+@_OVERFLOW_TO_INF
 def two_sample_sequence(
     x: Sample, y: Sample, confidence: float = 0.95, target_n: int = 500
 ) -> TwoSampleSequence:

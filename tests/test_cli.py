@@ -77,3 +77,7 @@ def test_log_paths_missing_variable_path_hints(
         f"log file '{missing}' not found; it is the path AGENT_TELEMETRY_PATH "
         "names; fix AGENT_TELEMETRY_PATH or name a log file as an argument"
     )
+
+
+def test_format_number_huge_uses_exponent() -> None:
+    assert format_number(1e308, ".3f") == "1.000e+308"

@@ -747,3 +747,19 @@ def test_compare_small_min_effect_finishes(
     )
 
     assert all(p.required_cases is None for p in result.pairs)
+
+
+def test_compare_huge_rewards_note_spread(tmp_path: Path) -> None:
+    events = [
+        make_event(i, "ab"[i % 2], reward=1e200 if i % 4 in (0, 3) else -1e200)
+        for i in range(40)
+    ]
+    for i, e in enumerate(events):
+        e["case_id"] = f"c{i // 2}"
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="a")
+
+    assert result.pairs[0].notes == (
+        "cases for ±0.05 is not computed because the rewards are too far apart "
+        "for double precision",
+    )

@@ -512,3 +512,24 @@ def test_planted_sound_agents_kept(
     planted_verdicts: dict[str, str], agent: str
 ) -> None:
     assert planted_verdicts[agent] == "keep"
+
+
+def test_assess_huge_rewards_keep_both(tmp_path: Path) -> None:
+    lines = [
+        orjson.dumps(
+            make_event(
+                i,
+                "ab"[i % 2],
+                reward=1e200 if i % 4 in (0, 3) else -1e200,
+                case_id=f"c{i // 2}",
+            )
+        )
+        + b"\n"
+        for i in range(80)
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b"".join(lines))
+
+    verdicts = assess(path).verdicts
+
+    assert [v.verdict for v in verdicts] == ["keep", "keep"]

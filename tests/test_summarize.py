@@ -648,3 +648,28 @@ def test_main_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err == (
         "telemetry-summarize: error: unrecognized arguments: --bogus\n"
     )
+
+
+def test_summarize_overflowing_costs_give_inf(tmp_path: Path) -> None:
+    events = [make_event(i, cost_usd=1e308) for i in range(2)]
+
+    group = summarize(write_log(tmp_path / "e.jsonl", events)).groups[0]
+
+    assert group.cost_total_usd == math.inf
+
+
+def test_summarize_huge_rewards_keep_mean(tmp_path: Path) -> None:
+    events = [make_event(i, reward=1e308) for i in range(2)]
+
+    group = summarize(write_log(tmp_path / "e.jsonl", events)).groups[0]
+
+    assert group.reward_mean == 1e308
+
+
+def test_format_json_huge_token_total(tmp_path: Path) -> None:
+    events = [make_event(i, tokens_in=2**63, cost_usd=1e308) for i in range(2)]
+
+    document = json.loads(format_json(summarize(write_log(tmp_path / "e", events))))
+
+    assert document["groups"][0]["tokens_in"] == 2**64
+    assert document["groups"][0]["cost_total_usd"] is None
