@@ -79,9 +79,12 @@ class GroupRuns:
         return len(self.ts)
 
     def add(self, event: Mapping[str, Any], pass_threshold: float | None) -> None:
-        """Append one valid run event, as `telemetry.logread` yields them."""
-        reward = event["reward"]
-        failed = event["error"] is not None
+        """Append one valid run event, as `telemetry.logread` yields them.
+
+        An absent nullable field reads as null, as in `telemetry.logread`.
+        """
+        reward = event.get("reward")
+        failed = event.get("error") is not None
         if pass_threshold is None:
             passed = not failed
         else:
@@ -92,7 +95,7 @@ class GroupRuns:
         self.case_id.append(None if case_id is None else str(case_id))
         self.cluster.append(_cluster(event))
         self.latency_ms.append(float(event["latency_ms"]))
-        self.cost_usd.append(event["cost_usd"])
+        self.cost_usd.append(event.get("cost_usd"))
         self.reward.append(reward)
         self.failed.append(failed)
         self.passed.append(passed)

@@ -763,3 +763,13 @@ def test_compare_huge_rewards_note_spread(tmp_path: Path) -> None:
         "cases for ±0.05 is not computed because the rewards are too far apart "
         "for double precision",
     )
+
+
+def test_compare_absent_reward_reads_null(tmp_path: Path) -> None:
+    events = [make_event(i, "ab"[i % 2]) for i in range(40)]
+    for key in ("reward", "error", "cost_usd"):
+        del events[0][key]
+
+    result = compare(write_log(tmp_path / "e.jsonl", events), baseline="a")
+
+    assert result.groups[0].runs == 20

@@ -533,3 +533,15 @@ def test_assess_huge_rewards_keep_both(tmp_path: Path) -> None:
     verdicts = assess(path).verdicts
 
     assert [v.verdict for v in verdicts] == ["keep", "keep"]
+
+
+def test_assess_absent_reward_reads_null(tmp_path: Path) -> None:
+    path = agents_log(tmp_path / "e.jsonl", {"a": {}, "b": {}})
+    lines = path.read_bytes().splitlines(keepends=True)
+    event = orjson.loads(lines[0])
+    del event["reward"]
+    path.write_bytes(orjson.dumps(event) + b"\n" + b"".join(lines[1:]))
+
+    verdicts = assess(path).verdicts
+
+    assert verdict_of(verdicts, "a").runs == 60
