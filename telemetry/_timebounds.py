@@ -21,7 +21,8 @@ def parse_duration(text: str) -> timedelta:
         The duration.
 
     Raises:
-        ValueError: ``text`` is not such a duration.
+        ValueError: ``text`` is not such a duration, or it exceeds the
+            range of `datetime.timedelta` (999999999 days).
     """
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None:
@@ -31,7 +32,10 @@ def parse_duration(text: str) -> timedelta:
         )
 
     seconds = float(match["value"]) * _UNIT_SECONDS[match["unit"]]
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(_too_long(text)) from None
 
 
 def parse_instant(text: str, *, now: datetime | None = None) -> datetime:
@@ -47,11 +51,15 @@ def parse_instant(text: str, *, now: datetime | None = None) -> datetime:
         A timezone-aware datetime.
 
     Raises:
-        ValueError: ``text`` is neither a duration nor an ISO-8601 timestamp.
+        ValueError: ``text`` is neither a duration nor an ISO-8601 timestamp,
+            or the duration reaches before the year 1.
     """
     if isinstance(text, str) and _DURATION.match(text):
         reference = datetime.now(timezone.utc) if now is None else now
-        return reference - parse_duration(text)
+        try:
+            return reference - parse_duration(text)
+        except OverflowError:
+            raise ValueError(_too_long(text)) from None
 
     try:
         instant = datetime.fromisoformat(text.strip().removesuffix("Z"))
@@ -63,3 +71,9 @@ def parse_instant(text: str, *, now: datetime | None = None) -> datetime:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=timezone.utc)
     return instant
+
+
+def _too_long(text: str) -> str:
+    return (
+        f"duration {text!r} reaches before the year 1; write a shorter one, e.g. '365d'"
+    )

@@ -160,6 +160,12 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
             raise FileNotFoundError(
                 f"policy file {str(path)!r} not found; pass an existing TOML file"
             ) from None
+        except OSError as error:
+            # A folder or an unreadable file, named in the one-line error.
+            raise ValueError(
+                f"policy file {str(path)!r} could not be read: {error.strerror}; "
+                "pass a readable TOML file"
+            ) from None
         except tomllib.TOMLDecodeError as error:
             raise ValueError(
                 f"policy file {path} is not valid TOML: {error}; write one "

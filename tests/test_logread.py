@@ -370,3 +370,17 @@ def test_read_span_bad_range_raises(tmp_path: Path) -> None:
         "span must satisfy 0 <= start <= end, got start=5, end=2; "
         "take spans from split_file"
     )
+
+
+def test_parse_instant_too_far_back_raises() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^duration '3000000d' reaches before the year 1; write a shorter "
+        r"one, e\.g\. '365d'$",
+    ):
+        parse_instant("3000000d", now=T0)
+
+
+def test_parse_duration_beyond_timedelta_raises() -> None:
+    with pytest.raises(ValueError, match=r"^duration '9999999999d' reaches before"):
+        parse_duration("9999999999d")

@@ -545,3 +545,29 @@ def test_assess_absent_reward_reads_null(tmp_path: Path) -> None:
     verdicts = assess(path).verdicts
 
     assert verdict_of(verdicts, "a").runs == 60
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML needs Python 3.11")
+def test_policy_toml_folder_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as error:
+        RetirementPolicy.from_toml(tmp_path)
+
+    assert str(error.value) == (
+        f"policy file {str(tmp_path)!r} could not be read: Is a directory; pass a "
+        "readable TOML file"
+    )
+
+
+def test_main_since_too_far_back_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = agents_log(tmp_path / "e.jsonl", {"a": {}, "b": {}})
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(path), "--since", "3000000d"])
+
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: argument --since: duration '3000000d' reaches before the year 1; "
+        "write a shorter one, e.g. '365d'\n"
+    )
