@@ -4,7 +4,9 @@ A run is timed with :func:`time.perf_counter` around the agent call. An exceptio
 from the agent is caught and recorded as ``"TypeName: message"``, and a run that
 outlives the timeout is cancelled and recorded as ``"TimeoutError: case exceeded
 N s"``. The output is scored with :func:`telemetry.reward.reward` against the
-case's expected value, and one event is logged with a fresh run id.
+case's expected value, and one event is logged with a fresh run id. When the
+logger rejects a field the agent reported (cost, tokens or model), the run is
+logged without it and its error reads ``"invalid agent result: <message>"``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from telemetry import TelemetryLogger, new_run_id
 from telemetry.reward import reward
 
 __all__ = ["CaseRun", "Runner", "score_run"]
+
+_INVALID_RESULT = "invalid agent result: "
+"""Prefix of the error of a run whose reported fields the logger rejected."""
 
 
 @dataclass(frozen=True)
@@ -141,40 +146,35 @@ class Runner:
         latency_ms: float,
     ) -> CaseRun:
         result = output if isinstance(output, AgentResult) else AgentResult(output)
-        model = result.model or ref.model
-
-        event: dict[str, Any] = {
-            "agent": ref.name,
-            "latency_ms": latency_ms,
+        reported: dict[str, Any] = {
             "cost_usd": result.cost_usd,
             "tokens_in": result.tokens_in,
             "tokens_out": result.tokens_out,
-            "error": error,
+            "model": result.model or ref.model,
         }
-        score, reward_error = score_run(event, result.output, case.expected)
-        meta: dict[str, Any] = {}
-        if case.cluster is not None:
-            meta["cluster"] = case.cluster
-        if reward_error is not None:
-            meta["reward_error"] = reward_error
-
         run_id = new_run_id()
-        await self.sink.log_event(
-            ref.name,
-            run_id,
-            latency_ms,
-            result.cost_usd,
-            result.tokens_in,
-            result.tokens_out,
-            error,
-            score,
-            model=model,
-            parent_run_id=self.eval_id,
-            case_id=case.id,
-            repeat=repeat,
-            tags=list(case.tags) or None,
-            meta=meta or None,
-        )
+
+        # Each failed attempt drops one field, so this ends once none is left.
+        for _ in range(len(reported) + 1):
+            try:
+                score = await self._send(
+                    ref,
+                    case,
+                    repeat,
+                    run_id,
+                    latency_ms,
+                    result.output,
+                    reported,
+                    error,
+                )
+                break
+            except (TypeError, ValueError) as exc:
+                if not any(value is not None for value in reported.values()):
+                    raise
+                if error is None or not error.startswith(_INVALID_RESULT):
+                    error = f"{_INVALID_RESULT}{exc}"
+                reported = _without_invalid(reported, str(exc))
+
         return CaseRun(
             agent=ref.name,
             case_id=case.id,
@@ -184,11 +184,72 @@ class Runner:
             error=error,
             latency_ms=latency_ms,
             reward=score,
-            tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out,
-            cost_usd=result.cost_usd,
-            model=model,
+            tokens_in=reported["tokens_in"],
+            tokens_out=reported["tokens_out"],
+            cost_usd=reported["cost_usd"],
+            model=reported["model"],
         )
+
+    async def _send(
+        self,
+        ref: AgentRef,
+        case: Case,
+        repeat: int,
+        run_id: str,
+        latency_ms: float,
+        output: Any,
+        reported: dict[str, Any],
+        error: str | None,
+    ) -> float | None:
+        """Score the run, log its event and return the score.
+
+        Raises:
+            TypeError, ValueError: The logger rejected a field of the event.
+        """
+        event: dict[str, Any] = {
+            "agent": ref.name,
+            "latency_ms": latency_ms,
+            "cost_usd": reported["cost_usd"],
+            "tokens_in": reported["tokens_in"],
+            "tokens_out": reported["tokens_out"],
+            "error": error,
+        }
+        score, reward_error = score_run(event, output, case.expected)
+        meta: dict[str, Any] = {}
+        if case.cluster is not None:
+            meta["cluster"] = case.cluster
+        if reward_error is not None:
+            meta["reward_error"] = reward_error
+
+        await self.sink.log_event(
+            ref.name,
+            run_id,
+            latency_ms,
+            reported["cost_usd"],
+            reported["tokens_in"],
+            reported["tokens_out"],
+            error,
+            score,
+            model=reported["model"],
+            parent_run_id=self.eval_id,
+            case_id=case.id,
+            repeat=repeat,
+            tags=list(case.tags) or None,
+            meta=meta or None,
+        )
+        return score
+
+
+def _without_invalid(reported: dict[str, Any], message: str) -> dict[str, Any]:
+    """Return the fields without the one the logger's message names.
+
+    The logger's messages start with the field name, e.g. "tokens_in must be
+    an int >= 0". When no field is named, every reported field is dropped.
+    """
+    name = message.split(" ", 1)[0]
+    if name in reported:
+        return {**reported, name: None}
+    return dict.fromkeys(reported)
 
 
 def score_run(

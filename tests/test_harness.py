@@ -66,6 +66,14 @@ def with_usage(value: Any) -> AgentResult:
     return AgentResult(value, tokens_in=10, tokens_out=4, cost_usd=0.002, model="m1")
 
 
+def bad_model(value: Any) -> AgentResult:
+    return AgentResult(value, model="gpt\n4", tokens_in=10)
+
+
+def huge_tokens_on_two(value: Any) -> AgentResult:
+    return AgentResult(value, tokens_in=2**64 if value == 2 else 5)
+
+
 class InFlight:
     """An agent that records the most calls it saw running at once."""
 
@@ -602,3 +610,33 @@ def test_module_entry_point_exits_2(tmp_path: Path) -> None:
     assert completed.stderr == (
         "telemetry-eval: error: [Errno 2] No such file or directory: 'absent.jsonl'\n"
     )
+
+
+@pytest.mark.anyio
+async def test_run_eval_bad_model_logs_error(
+    logger: TelemetryLogger, log_path: Path
+) -> None:
+    await run_eval(CASES[:1], [bad_model], logger=logger)
+    await logger.flush()
+
+    event = read_events(log_path)[0]
+
+    assert event["error"].startswith(
+        "invalid agent result: model must not contain control characters"
+    )
+    assert "model" not in event
+    assert event["tokens_in"] == 10
+
+
+@pytest.mark.anyio
+async def test_run_eval_bad_tokens_spare_other_runs(
+    logger: TelemetryLogger, log_path: Path
+) -> None:
+    result = await run_eval(CASES, [huge_tokens_on_two], logger=logger)
+
+    errors = {run.case_id: run.error for run in result.runs}
+    tokens = {run.case_id: run.tokens_in for run in result.runs}
+
+    assert errors["a"] is None
+    assert str(errors["b"]).startswith("invalid agent result: tokens_in must fit")
+    assert tokens == {"a": 5, "b": None, "c": 5}
