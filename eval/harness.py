@@ -35,7 +35,7 @@ from eval.agentref import Agent, resolve_agents
 from eval.casefile import Case, check_unique_ids, load_cases
 from eval.progress import ProgressBar
 from eval.runner import CaseRun, Runner
-from telemetry import TelemetryLogger, get_logger, new_run_id
+from telemetry import FlushResult, TelemetryLogger, get_logger, new_run_id
 from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
@@ -65,6 +65,9 @@ class EvalResult:
         started: When the eval started, in UTC; every event it logged has a
             later ``ts``, so ``summarize(log_path, since=started)`` rebuilds the
             table.
+        flushed: Result of the flush after the last run; false when some
+            events were not written (see its ``pending``, ``lost`` and
+            ``error``).
     """
 
     run_id: str
@@ -72,6 +75,7 @@ class EvalResult:
     table: str
     log_path: Path
     started: datetime
+    flushed: FlushResult
 
 
 async def run_eval(
@@ -132,7 +136,7 @@ async def run_eval(
                     group.start_soon(runner.run, ref, case, repeat)
 
     bar.close()
-    await sink.flush()
+    flushed = await sink.flush()
 
     order = {ref.name: index for index, ref in enumerate(refs)}
     position = {case.id: index for index, case in enumerate(case_list)}
@@ -141,7 +145,9 @@ async def run_eval(
         key=lambda run: (run.repeat, order[run.agent], position[run.case_id]),
     )
     table = _summary_table(sink.settings.path, started)
-    return EvalResult(runner.eval_id, tuple(runs), table, sink.settings.path, started)
+    return EvalResult(
+        runner.eval_id, tuple(runs), table, sink.settings.path, started, flushed
+    )
 
 
 def run_eval_sync(
@@ -310,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Agent modules are imported from the working directory first, as under
     ``python -m``. Prints the summary table on stdout. Any error is printed
-    as one line on stderr and returns 2.
+    as one line on stderr and returns 2, or 1 when the runs ran but their
+    events were not all written.
     """
     parser = _parser()
     _search_working_directory()
@@ -322,8 +329,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     print(result.table)
+    if not result.flushed:
+        print(f"{parser.prog}: error: {_unwritten(result)}", file=sys.stderr)
+        return 1
     print(f"{plural(len(result.runs), 'run')} logged to {result.log_path}")
     return 0
+
+
+def _unwritten(result: EvalResult) -> str:
+    """Return one line on the events the final flush did not write."""
+    flushed = result.flushed
+    parts = [
+        f"{flushed.pending} still pending",
+        f"{flushed.lost} lost",
+        f"{flushed.durability_unknown} of unknown durability",
+    ]
+    cause = f": {flushed.error}" if flushed.error else ""
+    return (
+        f"not every event of the {plural(len(result.runs), 'run')} was written to "
+        f"{result.log_path} ({', '.join(parts)}){cause}; check that the path "
+        "names a writable file"
+    )
 
 
 def _search_working_directory() -> None:

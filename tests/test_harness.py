@@ -640,3 +640,22 @@ async def test_run_eval_bad_tokens_spare_other_runs(
     assert errors["a"] is None
     assert str(errors["b"]).startswith("invalid agent result: tokens_in must fit")
     assert tokens == {"a": 5, "b": None, "c": 5}
+
+
+def test_main_unwritten_log_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
+    folder = tmp_path / "logs"
+    folder.mkdir()
+
+    status = main([str(cases), "--agent", "json:dumps", "--log", str(folder)])
+    captured = capsys.readouterr()
+    expected = (
+        f"telemetry-eval: error: not every event of the 1 run was written to {folder} ("
+    )
+
+    assert status == 1
+    assert expected in captured.err
+    assert "IsADirectoryError" in captured.err
+    assert "logged to" not in captured.out
