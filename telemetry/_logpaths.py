@@ -13,7 +13,8 @@ __all__ = ["PathArg", "expand_paths"]
 
 PathArg = Union[str, "os.PathLike[str]"]
 
-_ROTATED = re.compile(r"^(?P<stem>.+)\.\d{8}T\d{12}Z\.jsonl$")
+_ROTATED = re.compile(r"^(?P<stem>.+)\.\d{8}T\d{12}Z(?P<suffix>\.[^.]+)?$")
+"""Name of a rotated file: the live stem, a UTC stamp, then the live suffix."""
 
 
 def expand_paths(paths: PathArg | Iterable[PathArg]) -> list[Path]:
@@ -21,8 +22,10 @@ def expand_paths(paths: PathArg | Iterable[PathArg]) -> list[Path]:
 
     A file ``events.jsonl`` comes after its rotated siblings
     ``events.<YYYYmmddTHHMMSSffffff>Z.jsonl`` from the same folder, which come
-    oldest first. A folder expands to each of its ``*.jsonl`` sets in that
-    order. A file named twice is read once.
+    oldest first. Other names rotate as the logger names them: ``events.log``
+    to ``events.<stamp>Z.log`` and ``events`` to ``events.<stamp>Z``. A
+    folder expands to each of its ``*.jsonl`` sets in that order. A file named
+    twice is read once.
 
     Args:
         paths: One path or several.
@@ -56,17 +59,29 @@ def _expand_one(path: Path) -> list[Path]:
     if _ROTATED.match(path.name):
         return [path]
 
-    stem = path.name.removesuffix(".jsonl")
-    siblings = [
-        p
-        for p in path.parent.glob(f"{glob.escape(stem)}.*Z.jsonl")
-        if (m := _ROTATED.match(p.name)) and m["stem"] == stem
-    ]
+    live = _live_parts(path)
+    pattern = f"{glob.escape(live[0])}.*Z{glob.escape(live[1])}"
+    siblings = [p for p in path.parent.glob(pattern) if _rotated_parts(p) == live]
     return [*sorted(siblings), path]
 
 
-def _reading_order(path: Path) -> tuple[str, int, str]:
+def _live_parts(path: Path) -> tuple[str, str]:
+    """Return the stem and suffix of a live file, as the logger splits them."""
+    if path.suffix:
+        return path.stem, path.suffix
+    return path.name, ""
+
+
+def _rotated_parts(path: Path) -> tuple[str, str] | None:
+    """Return the live stem and suffix a rotated file came from, or None."""
     match = _ROTATED.match(path.name)
-    if match:
-        return (match["stem"], 0, path.name)
-    return (path.name.removesuffix(".jsonl"), 1, path.name)
+    if match is None:
+        return None
+    return match["stem"], match["suffix"] or ""
+
+
+def _reading_order(path: Path) -> tuple[str, int, str]:
+    rotated = _rotated_parts(path)
+    if rotated is not None:
+        return (rotated[0], 0, path.name)
+    return (_live_parts(path)[0], 1, path.name)

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from telemetry._sink import rotated_path
 from telemetry.logread import (
     CORE_FIELDS,
     ReadReport,
@@ -55,6 +56,16 @@ def test_expand_paths_rotated_siblings_oldest_first(tmp_path: Path) -> None:
     newer = write_lines(tmp_path / "events.20261204T120000000000Z.jsonl", [])
     older = write_lines(tmp_path / "events.20261203T120000000000Z.jsonl", [])
     write_lines(tmp_path / "other.20261203T120000000000Z.jsonl", [])
+
+    assert expand_paths(live) == [older, newer, live]
+
+
+@pytest.mark.parametrize("name", ["events.log", "events"])
+def test_expand_paths_rotated_any_suffix(tmp_path: Path, name: str) -> None:
+    live = write_lines(tmp_path / name, [])
+    older = write_lines(rotated_path(live, 1_700_000_000.0), [])
+    newer = write_lines(rotated_path(live, 1_800_000_000.0), [])
+    write_lines(tmp_path / "events.20261203T120000000000Z.jsonl", [])
 
     assert expand_paths(live) == [older, newer, live]
 
