@@ -56,6 +56,11 @@ __all__ = [
 
 VerdictName = Literal["retire", "watch", "keep"]
 
+_COST_UNKNOWN = (
+    "reward margin and dominance not checked because the cost per run is unknown"
+)
+"""Reason of an agent whose cost per run is unknown, so cost rules cannot apply."""
+
 
 class _Setting(NamedTuple):
     """A numeric policy setting: its type, its range and an example value."""
@@ -275,7 +280,9 @@ def _judge(
         first = (retire or watch)[0]
         return Verdict(agent, first.verdict, first.rule, first.reason, runs)
 
-    reasons = [f.reason for f in found] + ["not dominated"]
+    reasons = [f.reason for f in found]
+    if _COST_UNKNOWN not in reasons:
+        reasons.append("not dominated")
     if runs < policy.min_runs:
         only = plural(runs, "run")
         reasons.append(f"only {only}, fewer than the {policy.min_runs} needed")
@@ -318,6 +325,18 @@ def _reward_margin(
     own = summary[agent]
     if own.mean_reward is None:
         return None
+    if own.cost_per_run_usd is None:
+        reason = _COST_UNKNOWN
+        return _Finding("keep", "reward margin", reason)
+
+    # An unknown cost may be any cost, so it never counts as costing no more.
+    unknown = [n for n in others if summary[n].cost_per_run_usd is None]
+    left_out = (
+        f"; {', '.join(unknown)} left out of the cost rules because "
+        f"{'its' if len(unknown) == 1 else 'their'} cost is unknown"
+        if unknown
+        else ""
+    )
     affordable = [
         n
         for n in others
@@ -329,7 +348,7 @@ def _reward_margin(
     )
     if best is None or (summary[best].mean_reward or 0.0) <= own.mean_reward:
         reason = "reward the highest among agents costing no more per run"
-        return _Finding("keep", "reward margin", reason)
+        return _Finding("keep", "reward margin", reason + left_out)
     difference = _reward_difference(agent, best, comparison)
     if difference is None:
         return None
@@ -345,16 +364,16 @@ def _reward_margin(
         "costing no more per run"
     )
     if interval.high < -margin:
-        return _Finding("retire", "reward margin", f"{figures}; below -{margin:g}")
+        reason = f"{figures}; below -{margin:g}{left_out}"
+        return _Finding("retire", "reward margin", reason)
     if estimate < -margin:
-        reason = f"{figures}; possibly below -{margin:g}"
+        reason = f"{figures}; possibly below -{margin:g}{left_out}"
         return _Finding("watch", "reward margin", reason)
-    return _Finding("keep", "reward margin", f"{figures}; within {margin:g}")
+    return _Finding("keep", "reward margin", f"{figures}; within {margin:g}{left_out}")
 
 
 def _costs_no_more(cost: float | None, than: float | None) -> bool:
-    # An unknown cost cannot show that an agent is dearer, so it counts as no more.
-    return cost is None or than is None or cost <= than
+    return cost is not None and than is not None and cost <= than
 
 
 def _dominance(

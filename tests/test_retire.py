@@ -571,3 +571,45 @@ def test_main_since_too_far_back_exits_2(
         "error: argument --since: duration '3000000d' reaches before the year 1; "
         "write a shorter one, e.g. '365d'\n"
     )
+
+
+def unknown_cost_log(path: Path) -> Path:
+    """Write a cheap agent and a better one that never reports its cost."""
+    lines = []
+    for i in range(60):
+        cheap = make_event(
+            2 * i,
+            "cheap",
+            cost_usd=0.0001,
+            reward=0.5 + (i % 7) * 0.013,
+            case_id=f"k{i}",
+        )
+        pricey = make_event(
+            2 * i + 1,
+            "pricey",
+            cost_usd=None,
+            reward=0.9 + (i % 5) * 0.011,
+            case_id=f"k{i}",
+        )
+        lines += [orjson.dumps(cheap) + b"\n", orjson.dumps(pricey) + b"\n"]
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_assess_unknown_cost_not_cheaper(tmp_path: Path) -> None:
+    verdicts = assess(unknown_cost_log(tmp_path / "e.jsonl")).verdicts
+
+    cheap = verdict_of(verdicts, "cheap")
+
+    assert cheap.verdict == "keep"
+    assert "pricey left out of the cost rules because its cost is unknown" in (
+        cheap.reason
+    )
+
+
+def test_assess_unknown_own_cost_says_unchecked(tmp_path: Path) -> None:
+    verdicts = assess(unknown_cost_log(tmp_path / "e.jsonl")).verdicts
+
+    assert verdict_of(verdicts, "pricey").reason.endswith(
+        "; reward margin and dominance not checked because the cost per run is unknown"
+    )
