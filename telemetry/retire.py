@@ -11,9 +11,10 @@ met:
 
 The reward-margin rule only looks at agents that cost no more, so a cheap
 agent is not retired for being worse than an expensive one: that trade is a
-budget decision, left to a person. No agent with fewer than ``min_runs`` runs
-is retired. "watch" means a rule's point estimate is met but its interval
-does not settle it; "keep" means no rule is met.
+budget decision, left to a person. An agent that reports no cost may cost
+anything, so it takes part in neither cost rule. No agent with fewer than
+``min_runs`` runs is retired. "watch" means a rule's point estimate is met
+but its interval does not settle it; "keep" means no rule is met.
 
 Intervals are fixed-horizon unless the comparison is sequential (by default
 when agents share no case ids, as with production traffic): then the reward
