@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ _STR = {str}
 # The columns a group folds in; agent, run_id and kind are not summed.
 _FOLDED = ("ts", "latency_ms", "cost_usd", "tokens_in", "tokens_out", "error", "reward")
 _is_not_none = partial(is_not, None)
+_UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
+"""The logger's own stamp format, e.g. 2026-12-04T16:10:37.123456+00:00."""
 _OVERFLOW_SCALE = 2.0**-64
 """Power of two that keeps sums of up to 2^64 doubles finite, and exact."""
 
@@ -137,8 +140,8 @@ class _Group:
         self.reward_count = 0
         self.reward_mean = 0.0
         self.reward_m2 = 0.0
-        self.first_ts = ""
-        self.last_ts = ""
+        self.first_ts: datetime | None = None
+        self.last_ts: datetime | None = None
 
     def add(self, columns: Mapping[str, Sequence[Any]]) -> None:
         """Fold in the runs whose core fields are ``columns``."""
@@ -157,13 +160,8 @@ class _Group:
         self.tokens_out_count += len(tokens_out) - tokens_out.count(None)
         self._add_rewards(list(filter(_is_not_none, columns["reward"])))
 
-        # The log writes UTC in one fixed format, so text order is time order.
-        stamps = columns["ts"]
-        first, last = min(stamps), max(stamps)
-        if not self.first_ts or first < self.first_ts:
-            self.first_ts = first
-        if last > self.last_ts:
-            self.last_ts = last
+        first, last = _time_range(columns["ts"])
+        self._widen(first, last)
 
     def merge(self, other: _Group) -> None:
         """Fold in the figures of ``other``, gathered from later lines."""
@@ -177,9 +175,14 @@ class _Group:
         self.tokens_out += other.tokens_out
         self.tokens_out_count += other.tokens_out_count
         self._merge_rewards(other.reward_count, other.reward_mean, other.reward_m2)
-        if other.first_ts and (not self.first_ts or other.first_ts < self.first_ts):
-            self.first_ts = other.first_ts
-        self.last_ts = max(self.last_ts, other.last_ts)
+        if other.first_ts is not None and other.last_ts is not None:
+            self._widen(other.first_ts, other.last_ts)
+
+    def _widen(self, first: datetime, last: datetime) -> None:
+        if self.first_ts is None or first < self.first_ts:
+            self.first_ts = first
+        if self.last_ts is None or last > self.last_ts:
+            self.last_ts = last
 
     def _add_rewards(self, rewards: list[float]) -> None:
         if not rewards:
@@ -234,8 +237,8 @@ class _Group:
             reward_ci_low=low,
             reward_ci_high=high,
             reward_count=self.reward_count,
-            first_ts=_parse_stamp(self.first_ts),
-            last_ts=_parse_stamp(self.last_ts),
+            first_ts=_known(self.first_ts),
+            last_ts=_known(self.last_ts),
         )
 
     def _reward_interval(self) -> tuple[float | None, float | None]:
@@ -339,6 +342,21 @@ def _label(key: Any) -> str:
     if isinstance(key, str):
         return key
     return orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _time_range(stamps: Sequence[str]) -> tuple[datetime, datetime]:
+    """Return the earliest and the latest of ISO-8601 stamps, as instants."""
+    # The logger writes UTC in one fixed format, where text order is time
+    # order; other offsets, written by other tools, need parsing.
+    if all(map(_UTC_STAMP.fullmatch, stamps)):
+        return _parse_stamp(min(stamps)), _parse_stamp(max(stamps))
+    instants = list(map(_parse_stamp, stamps))
+    return min(instants), max(instants)
+
+
+def _known(instant: datetime | None) -> datetime:
+    assert instant is not None, "a group holds at least one run"
+    return instant
 
 
 def _parse_stamp(text: str) -> datetime:

@@ -673,3 +673,15 @@ def test_format_json_huge_token_total(tmp_path: Path) -> None:
 
     assert document["groups"][0]["tokens_in"] == 2**64
     assert document["groups"][0]["cost_total_usd"] is None
+
+
+def test_summarize_orders_stamps_by_instant(tmp_path: Path) -> None:
+    events = [
+        make_event(0, ts="2026-12-04T17:00:00+00:00"),
+        make_event(1, ts="2026-12-04T21:00:00+05:00"),
+    ]
+
+    group = summarize(write_log(tmp_path / "e.jsonl", events)).groups[0]
+
+    assert group.first_ts == datetime(2026, 12, 4, 16, tzinfo=timezone.utc)
+    assert group.last_ts == datetime(2026, 12, 4, 17, tzinfo=timezone.utc)
