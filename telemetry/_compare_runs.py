@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from telemetry._grouplabel import NO_GROUP, group_label
 from telemetry.logread import PathArg, ReadReport, read_events
 
 __all__ = [
@@ -26,9 +27,6 @@ __all__ = [
     "missing_key_note",
     "parse_ts",
 ]
-
-NO_GROUP = "(none)"
-"""The group of runs that lack the grouping key or carry null in it."""
 
 RUN_KINDS = frozenset({None, "run"})
 """Values of ``kind`` that mark an agent run."""
@@ -213,7 +211,7 @@ def _group_of(event: Mapping[str, Any], key: str) -> str:
         value = meta.get(key[len("meta.") :]) if isinstance(meta, dict) else None
     else:
         value = event.get(key)
-    return NO_GROUP if value is None else str(value)
+    return group_label(value)
 
 
 def _cluster(event: Mapping[str, Any]) -> str | None:

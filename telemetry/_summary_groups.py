@@ -13,15 +13,11 @@ from itertools import compress, repeat
 from operator import is_not, itemgetter, mul, sub
 from typing import Any
 
-import orjson
-
+from ._grouplabel import NO_GROUP, group_label
 from ._quantiles import percentile, t_quantile
 from .logread import EventBatch, ReadReport
 
 __all__ = ["NO_GROUP", "GroupSummary", "Summary"]
-
-NO_GROUP = "(none)"
-"""The group of events that lack the grouping key or carry null in it."""
 
 _RUN_KINDS = frozenset({None, "run"})
 _STR = {str}
@@ -314,7 +310,7 @@ def _group_keys(batch: EventBatch, by: str) -> list[str]:
     # Labels, not raw values, are the keys: 1, 1.0 and True would share a
     # dict slot, and lists cannot have one.
     if set(map(type, keys)) != _STR:
-        keys = list(map(_label, keys))
+        keys = list(map(group_label, keys))
     return keys
 
 
@@ -334,14 +330,6 @@ def _fsum(values: list[float], divisor: int = 1) -> float:
     except OverflowError:
         scaled = math.fsum(value * _OVERFLOW_SCALE for value in values)
         return scaled / divisor / _OVERFLOW_SCALE
-
-
-def _label(key: Any) -> str:
-    if key is None:
-        return NO_GROUP
-    if isinstance(key, str):
-        return key
-    return orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _time_range(stamps: Sequence[str]) -> tuple[datetime, datetime]:

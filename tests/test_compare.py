@@ -21,6 +21,7 @@ from eval.harness import run_eval_sync
 from telemetry import TelemetryLogger
 from telemetry import statistics as st
 from telemetry.compare import CompareOptions, Comparison, PairComparison, compare, main
+from telemetry.summarize import summarize
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).parents[1]
@@ -773,3 +774,15 @@ def test_compare_absent_reward_reads_null(tmp_path: Path) -> None:
     result = compare(write_log(tmp_path / "e.jsonl", events), baseline="a")
 
     assert result.groups[0].runs == 20
+
+
+def test_compare_labels_match_summarize(tmp_path: Path) -> None:
+    values = [True, [1, 2], 1.5, None]
+    events = [make_event(i, "a", meta={"v": values[i % 4]}) for i in range(40)]
+    path = write_log(tmp_path / "e.jsonl", events)
+
+    compared = {g.name for g in compare(path, key="meta.v").groups}
+    summarized = {g.group for g in summarize(path, by="meta.v").groups}
+
+    assert compared == {"true", "[1,2]", "1.5", "(none)"}
+    assert compared == summarized
