@@ -28,6 +28,7 @@ from ._event import encode_event
 from ._settings import LoggerSettings
 from ._sink import FileOps, FileSink, PartialWriteError
 from ._stats import DropReason, FlushResult, LoggerStats
+from ._wakeup import Wakeup
 
 __all__ = ["Accepted", "TelemetryLogger"]
 
@@ -90,6 +91,11 @@ class _WaitForSpace:
         self._awaited = False
 
     def __await__(self) -> Generator[Any, None, None]:
+        if self._awaited:
+            raise RuntimeError(
+                "this log_event result was already awaited or dropped; await it "
+                "once, as a coroutine"
+            )
         self._awaited = True
         return self._logger._wait_for_space(self._line).__await__()
 
@@ -139,6 +145,8 @@ class TelemetryLogger:
         if path is not None:
             changes["path"] = path
         self.settings = settings.replace(**changes) if changes else settings
+        # Resolved once, so a later os.chdir() cannot split one log over two files.
+        self._path = self.settings.path.absolute()
         self._file_ops = file_ops or FileOps()
         self._reset_state()
         _live_loggers.add(self)
@@ -148,7 +156,8 @@ class TelemetryLogger:
         # which the garbage collector may run while this thread holds the lock.
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._wake = threading.Event()
+        self._wake = Wakeup()
+        self._starting = False
         self._buffer: list[bytes] = []
         self._writer: threading.Thread | None = None
         self._stopping = False
@@ -298,24 +307,27 @@ class TelemetryLogger:
         while not lock.acquire(False):
             time.sleep(0)
         try:
-            if self._writer is None:
-                self._start_writer()
-            if (
-                self._enqueued - self._resolved >= settings.queue_size
-                or self._pending_bytes >= settings.queue_bytes
-            ):
-                return False
-            self._buffer.append(line)
-            self._enqueued += 1
-            self._pending_bytes += len(line)
-            wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
-            if wake:
-                self._wake_sent = True
+            start = self._claim_writer_start()
+            accepted = (
+                self._enqueued - self._resolved < settings.queue_size
+                and self._pending_bytes < settings.queue_bytes
+            )
+            wake = False
+            if accepted:
+                self._buffer.append(line)
+                self._enqueued += 1
+                self._pending_bytes += len(line)
+                wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
+                if wake:
+                    self._wake_sent = True
         finally:
             lock.release()
-        if wake:
+
+        if start:
+            self._start_writer()
+        elif wake:
             self._wake.set()
-        return True
+        return accepted
 
     def _maybe_checkpoint(self) -> Accepted:
         now = time.monotonic()
@@ -397,9 +409,8 @@ class TelemetryLogger:
     async def flush(self, timeout: float = 5.0) -> FlushResult:
         """Wait, without blocking the event loop, as :meth:`flush_sync` does."""
         mark = self._request_flush()
-        if self._flushed(mark.target):
-            return self._result(mark)
-        return await _in_thread(self._wait_resolved, mark, timeout)
+        await self._poll(lambda: self._flushed(mark.target), timeout)
+        return self._result(mark)
 
     def shutdown_sync(self, timeout: float = 5.0) -> FlushResult:
         """Drain the queue, write it, close the file and stop the writer thread.
@@ -417,7 +428,27 @@ class TelemetryLogger:
 
     async def shutdown(self, timeout: float = 5.0) -> FlushResult:
         """Shut down, without blocking the event loop, as :meth:`shutdown_sync`."""
-        return await _in_thread(self.shutdown_sync, timeout)
+        mark = self._request_flush(stop=True)
+        with self._lock:
+            writer = self._writer
+        if writer is not None:
+            await self._poll(lambda: not writer.is_alive(), timeout)
+        return self._result(mark)
+
+    async def _poll(self, done: Callable[[], bool], timeout: float) -> None:
+        # Polling costs at most a few milliseconds of latency, and unlike a
+        # worker thread it cannot queue behind a full thread pool past its
+        # deadline.
+        import anyio
+
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        while not done():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            await anyio.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.01)
 
     async def aclose(self) -> None:
         """Shut down with the default timeout; for ``async with`` and closers."""
@@ -457,9 +488,12 @@ class TelemetryLogger:
                 self._write_errors,
                 self._durability_unknown,
             )
+            start = bool(self._buffer) and not stop and self._claim_writer_start()
+            self._flush_wanted = True
             if self._writer is not None:
-                self._flush_wanted = True
                 self._stopping = self._stopping or stop
+        if start:
+            self._start_writer()
         self._wake.set()
         return mark
 
@@ -508,17 +542,60 @@ class TelemetryLogger:
 
     # --- the writer thread ---------------------------------------------------------
 
-    def _start_writer(self) -> None:
-        # Called with the lock held.
+    def _claim_writer_start(self) -> bool:
+        """Tell whether the caller must start the writer. Called with the lock held."""
+        if self._writer is not None or self._starting:
+            return False
+        self._starting = True
         self._stopping = False
-        self._writer = threading.Thread(
+        return True
+
+    def _start_writer(self) -> None:
+        """Start the writer thread, after :meth:`_claim_writer_start`, without the lock.
+
+        ``Thread.start`` waits for the new thread, which may run a ``__del__`` that
+        logs, so it must not be called with the lock held. No thread is started
+        once the exit hook has run or the interpreter is finalizing, because a
+        thread started then never runs: the caller writes the queue itself.
+        """
+        if _exit_hook_ran or sys.is_finalizing():
+            with self._lock:
+                self._starting = False
+            self._write_inline()
+            return
+
+        writer = threading.Thread(
             target=self._run_writer, name="telemetry-writer", daemon=True
         )
-        self._writer.start()
+        try:
+            writer.start()
+        except RuntimeError as exc:  # "can't start new thread"
+            # The events stay queued; the next event or flush tries again.
+            with self._lock:
+                self._starting = False
+            self._record_error(exc)
+            return
+        with self._lock:
+            self._writer = writer
+            self._starting = False
+
+    def _write_inline(self) -> None:
+        """Write what is queued on the calling thread, where no writer can run."""
+        sink = FileSink(
+            self._path, rotate_bytes=self.settings.rotate_bytes, ops=self._file_ops
+        )
+        try:
+            batch, _, _ = self._take_batch()
+            if batch:
+                self._write_batch(sink, batch)
+            if self.settings.fsync != "never":
+                self._maybe_sync(sink, True, 0.0)
+        finally:
+            sink.close()
 
     def _run_writer(self) -> None:
         sink = FileSink(
-            self.settings.path.absolute(),
+            self._path,
             rotate_bytes=self.settings.rotate_bytes,
             ops=self._file_ops,
         )
@@ -526,7 +603,6 @@ class TelemetryLogger:
         try:
             while True:
                 self._wake.wait(self.settings.flush_interval)
-                self._wake.clear()
                 batch, flush_wanted, stopping = self._take_batch()
                 if batch:
                     self._write_batch(sink, batch)
@@ -601,7 +677,7 @@ class TelemetryLogger:
             deadline = (
                 deadline if deadline is not None else now + self.settings.retry_timeout
             )
-            if now >= deadline:
+            if now >= deadline or sys.is_finalizing():
                 self._record_lost(count, data)
                 return
             time.sleep(delay)
@@ -709,13 +785,12 @@ class TelemetryLogger:
         # parent's to write: start over with fresh locks and an empty ledger.
         self._reset_state()
 
-    def _drain_at_exit(self) -> None:
-        if self._writer is None and not self._buffer:
-            return
-        result = self.shutdown_sync(self.settings.exit_timeout)
-        if not result.complete:
+    def _report_unwritten_at_exit(self) -> None:
+        with self._lock:
+            pending = self._enqueued - self._resolved
+        if pending:
             warnings.warn(
-                f"telemetry exited with {result.pending} events not written to "
+                f"telemetry exited with {pending} events not written to "
                 f"{self.settings.path} after waiting {self.settings.exit_timeout} s",
                 RuntimeWarning,
                 stacklevel=1,
@@ -775,21 +850,35 @@ def _in_event_loop() -> bool:
     return True
 
 
-async def _in_thread(
-    function: Callable[..., FlushResult], *args: object
-) -> FlushResult:
-    import anyio.to_thread
-
-    return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
-
-
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_exit_hook_ran = False
+
+
 def _drain_all_at_exit() -> None:
-    for logger in list(_live_loggers):
-        logger._drain_at_exit()
+    """Drain every live logger at once, each for at most its ``exit_timeout``.
+
+    Events logged after this hook (by atexit handlers registered before it, by
+    finalizers or by daemon threads) are written on the caller's thread.
+    """
+    global _exit_hook_ran
+
+    _exit_hook_ran = True
+    loggers = list(_live_loggers)
+    for logger in loggers:
+        logger._request_flush(stop=True)
+
+    started = time.monotonic()
+    for logger in loggers:
+        writer = logger._writer
+        if writer is not None:
+            remaining = started + logger.settings.exit_timeout - time.monotonic()
+            writer.join(max(remaining, 0.0))
+        elif logger._buffer:
+            logger._write_inline()
+        logger._report_unwritten_at_exit()
 
 
 def _reset_all_after_fork() -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC
 
 _TORN_CHECKS = 5
 """Looks at a tail without a newline before it is taken as another process's write
@@ -94,6 +95,7 @@ class FileSink:
         self._rotate_bytes = rotate_bytes
         self._ops = ops or FileOps()
         self._fd: int | None = None
+        self._read_fd: int | None = None
         self._identity: tuple[int, int] | None = None
         self._needs_newline = False
 
@@ -111,6 +113,10 @@ class FileSink:
             OSError: the file could not be opened or nothing was written.
         """
         fd = self._current_fd()
+        if not self._needs_newline:
+            # Another process may have crashed mid-line since this file was
+            # opened; check the tail again before every write.
+            self._needs_newline = not self._ends_with_newline()
         prefix = 1 if self._needs_newline else 0
         view = memoryview(b"\n" + data if prefix else data)
 
@@ -140,6 +146,10 @@ class FileSink:
         """Close the file; the next append opens it again."""
         fd, self._fd = self._fd, None
         self._identity = None
+        reader, self._read_fd = self._read_fd, None
+        if reader is not None:
+            with contextlib.suppress(OSError):
+                os.close(reader)
         if fd is not None:
             # The descriptor is released even when close() reports an error.
             with contextlib.suppress(OSError):
@@ -171,6 +181,10 @@ class FileSink:
         status = self._ops.fstat(fd)
         self._fd = fd
         self._identity = (status.st_dev, status.st_ino)
+        try:
+            self._read_fd = os.open(self.path, os.O_RDONLY | _CLOEXEC)
+        except OSError:
+            self._read_fd = None
         self._needs_newline = status.st_size > 0 and not self._ends_with_newline()
         return fd
 
@@ -178,19 +192,22 @@ class FileSink:
         # A crash can leave a torn last line; the next event must start on its own.
         # Another process's write in progress also shows a line without its
         # newline yet, so a tail counts as torn only if the file stops growing.
-        try:
-            with open(self.path, "rb") as reader:
-                for _ in range(_TORN_CHECKS):
-                    size = reader.seek(0, os.SEEK_END)
-                    reader.seek(max(size - 1, 0))
-                    if size == 0 or reader.read(1) == b"\n":
-                        return True
-                    time.sleep(_TORN_PAUSE)
-                    if reader.seek(0, os.SEEK_END) == size:
-                        return False
-                return True  # Still growing: live writers own the tail.
-        except OSError:
+        # Plain os calls, because builtins such as open() are gone when a
+        # finalizer logs during interpreter shutdown.
+        reader = self._read_fd
+        if reader is None:
             return True  # Unreadable (write-only): assume whole lines.
+        try:
+            for _ in range(_TORN_CHECKS):
+                size = os.fstat(reader).st_size
+                if size == 0 or os.pread(reader, 1, size - 1) == b"\n":
+                    return True
+                time.sleep(_TORN_PAUSE)
+                if os.fstat(reader).st_size == size:
+                    return False
+        except OSError:
+            return True
+        return True  # Still growing: live writers own the tail.
 
     def _path_moved(self) -> bool:
         """Tell whether the path now names another file, or none (rotated, deleted)."""
