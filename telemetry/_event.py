@@ -9,6 +9,8 @@ and a write, so the event loop is never starved by serialization.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -192,7 +194,8 @@ def _identifier(name: str, value: object) -> str:
             raise TypeError(
                 f"{name} must be a non-empty string, got {_describe(value)}"
             )
-        value = str(value)
+        # The plain string content: str() of a (str, Enum) member is its name.
+        value = str.__str__(value)
 
     if not value:
         raise ValueError(f"{name} must be a non-empty string, got ''")
@@ -237,22 +240,27 @@ def _optional_number(name: str, value: object, minimum: float | None) -> float |
 
 
 def _coerce_number(name: str, value: object) -> float | int:
-    # Subclasses such as numpy.float64 are accepted and stored as plain numbers;
-    # bool is rejected because True in a latency column is always a bug.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be an int or float, got {_describe(value)}")
-    return int(value) if isinstance(value, int) else float(value)
+    # Other real numbers (numpy scalars, Fraction) are stored as plain ones; bool
+    # is rejected because True in a latency column is always a bug.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be an int or float, got {_describe(value)}; convert it "
+            f"with float()"
+        )
+    if isinstance(value, numbers.Integral):
+        return operator.index(value)
+    return float(value)
 
 
 def _token_count(name: str, value: object) -> int | None:
     if value is None:
         return None
     if type(value) is not int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(
                 f"{name} must be an int >= 0 or None, got {_describe(value)}"
             )
-        value = int(value)
+        value = operator.index(value)
     if value < 0:
         raise ValueError(f"{name} must be an int >= 0 or None, got {value!r}")
     return value
@@ -326,19 +334,27 @@ def _meta(value: object) -> dict[str, Any]:
 
 def _json_copy(value: object, where: str, depth: int) -> Any:
     """Copy a JSON-safe value, so later mutation by the caller cannot reach the log."""
-    if value is None or isinstance(value, (bool, int)):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, numbers.Integral):
+        # Any integer type (numpy's included) is stored as a plain int.
+        value = operator.index(value)
+        if not -(2**63) <= value < 2**64:
+            raise ValueError(
+                f"{where} must fit in 64 bits, got an int of {value.bit_length()} "
+                f"bits; log it as a float or a string instead"
+            )
+        return value
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not math.isfinite(number):
             raise ValueError(
                 f"{where} must be a finite number, got {value!r}; JSON has no "
                 f"NaN or Infinity, so log None or a string instead"
             )
-        # A subclass such as numpy.float64 is stored as the plain float that
-        # orjson encodes; float() returns a plain float unchanged.
-        return float(value)
+        return number
     if isinstance(value, str):
-        return _clean_text(value, len(value))
+        return _clean_text(str.__str__(value), len(value))
     if depth >= MAX_META_DEPTH:
         raise ValueError(
             f"{where} is nested deeper than {MAX_META_DEPTH} levels; flatten meta"
@@ -361,8 +377,13 @@ def _copy_mapping(value: Mapping[Any, Any], where: str, depth: int) -> dict[str,
     for key, item in value.items():
         if not isinstance(key, str):
             raise TypeError(f"{where} keys must be strings, got {_describe(key)}")
-        # str() turns a subclass into the plain str that orjson takes as a key.
-        key = _clean_text(str(key), len(key))
+        # The plain str content, which orjson takes as a key.
+        key = _clean_text(str.__str__(key), len(key))
+        if key in copied:
+            raise ValueError(
+                f"{where} has two keys equal to {key!r} once lone surrogates are "
+                f"replaced with U+FFFD; rename one of them"
+            )
         copied[key] = _json_copy(item, f"{where}[{key!r}]", depth + 1)
     return copied
 

@@ -582,7 +582,10 @@ class TelemetryLogger:
     def _write_inline(self) -> None:
         """Write what is queued on the calling thread, where no writer can run."""
         sink = FileSink(
-            self._path, rotate_bytes=self.settings.rotate_bytes, ops=self._file_ops
+            self._path,
+            rotate_bytes=self.settings.rotate_bytes,
+            ops=self._file_ops,
+            sync_retired=self.settings.fsync != "never",
         )
         try:
             batch, _, _ = self._take_batch()
@@ -598,6 +601,7 @@ class TelemetryLogger:
             self._path,
             rotate_bytes=self.settings.rotate_bytes,
             ops=self._file_ops,
+            sync_retired=self.settings.fsync != "never",
         )
         last_sync = time.monotonic()
         try:

@@ -170,11 +170,18 @@ def _require_positive_int(name: str, value: object) -> None:
         raise ValueError(f"{name} must be an int > 0, got {value!r}")
 
 
+_MAX_SECONDS = 1_000_000.0
+"""Longest accepted duration (about 11.6 days), well inside what thread waits take."""
+
+
 def _require_positive_seconds(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds > 0, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+    if not math.isfinite(value) or value <= 0 or value > _MAX_SECONDS:
+        raise ValueError(
+            f"{name} must be a number of seconds > 0 and <= {_MAX_SECONDS:g}, "
+            f"got {value!r}"
+        )
 
 
 def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:

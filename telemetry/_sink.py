@@ -86,12 +86,21 @@ class FileSink:
         rotate_bytes: Rotate the file once it holds at least this many bytes, or
             never when None.
         ops: The system calls to make.
+        sync_retired: Keep a file that rotation or an outside rename left behind
+            open until the next :meth:`sync`, which fsyncs it.
     """
 
     def __init__(
-        self, path: Path, *, rotate_bytes: int | None = None, ops: FileOps | None = None
+        self,
+        path: Path,
+        *,
+        rotate_bytes: int | None = None,
+        ops: FileOps | None = None,
+        sync_retired: bool = False,
     ) -> None:
         self.path = path
+        self._sync_retired = sync_retired
+        self._retired: list[int] = []
         self._rotate_bytes = rotate_bytes
         self._ops = ops or FileOps()
         self._fd: int | None = None
@@ -138,12 +147,29 @@ class FileSink:
         self._needs_newline = False
 
     def sync(self) -> None:
-        """Flush what was appended to stable storage (fsync)."""
+        """Flush what was appended to stable storage (fsync).
+
+        Files left behind by rotation or an outside rename since the last sync
+        are fsynced and closed first, so a sync covers every line appended.
+        """
+        while self._retired:
+            fd = self._retired[0]
+            self._ops.fsync(fd)
+            self._retired.pop(0)
+            with contextlib.suppress(OSError):
+                self._ops.close(fd)
         if self._fd is not None:
             self._ops.fsync(self._fd)
 
     def close(self) -> None:
-        """Close the file; the next append opens it again."""
+        """Close the file, and any left unsynced; the next append opens it again."""
+        for retired in self._retired:
+            with contextlib.suppress(OSError):
+                self._ops.close(retired)
+        self._retired.clear()
+        self._release()
+
+    def _release(self) -> None:
         fd, self._fd = self._fd, None
         self._identity = None
         reader, self._read_fd = self._read_fd, None
@@ -162,7 +188,13 @@ class FileSink:
             if self._rotate_bytes is None or not self._over_size():
                 return self._fd
             self._rotate()
-        self.close()
+
+        # Under an fsync policy the old file keeps its descriptor until the next
+        # sync(), so the lines written to it since the last fsync get theirs.
+        if self._fd is not None and self._sync_retired:
+            self._retired.append(self._fd)
+            self._fd = None
+        self._release()
         return self._open()
 
     def _open(self) -> int:

@@ -125,7 +125,7 @@ def test_non_finite_meta_rejected(
 
 @pytest.mark.parametrize("field", NUMBER_FIELDS)
 def test_bool_as_number_rejected(log: TelemetryLogger, path: Path, field: str) -> None:
-    message = f"{field} must be an int or float, got bool True"
+    message = f"{field} must be an int or float, got bool True; convert it with float()"
 
     assert_rejected_and_survived(log, path, TypeError, message, **{field: True})
 
@@ -162,8 +162,8 @@ def test_int_beyond_64_bits_rejected(
 
 def test_int_beyond_64_bits_in_meta_rejected(log: TelemetryLogger, path: Path) -> None:
     message = (
-        "event could not be encoded as JSON (Integer exceeds 64-bit range); "
-        "integers must fit in 64 bits, so log larger ones as strings"
+        "meta['n'] must fit in 64 bits, got an int of 65 bits; log it as a float or a "
+        "string instead"
     )
 
     assert_rejected_and_survived(log, path, ValueError, message, meta={"n": 2**64})
@@ -179,9 +179,24 @@ WRONG_TYPES = [
         "agent must be a non-empty string, got bytes b'agent'",
     ),
     ("run_id", 42, TypeError, "run_id must be a non-empty string, got int 42"),
-    ("latency_ms", "12", TypeError, "latency_ms must be an int or float, got str '12'"),
-    ("cost_usd", [1], TypeError, "cost_usd must be an int or float, got list [1]"),
-    ("reward", {}, TypeError, "reward must be an int or float, got dict {}"),
+    (
+        "latency_ms",
+        "12",
+        TypeError,
+        "latency_ms must be an int or float, got str '12'; convert it with float()",
+    ),
+    (
+        "cost_usd",
+        [1],
+        TypeError,
+        "cost_usd must be an int or float, got list [1]; convert it with float()",
+    ),
+    (
+        "reward",
+        {},
+        TypeError,
+        "reward must be an int or float, got dict {}; convert it with float()",
+    ),
     ("tokens_in", "3", TypeError, "tokens_in must be an int >= 0 or None, got str '3'"),
     (
         "tokens_out",
