@@ -20,7 +20,7 @@ import anyio
 
 from eval.casefile import load_cases
 from eval.harness import run_eval
-from telemetry import TelemetryLogger, get_logger
+from telemetry import LoggerSettings, TelemetryLogger, get_logger
 from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
@@ -95,7 +95,10 @@ async def _workload(
     arithmetic = [case for case in cases if "arithmetic" in case.tags]
     extraction = [case for case in cases if "extraction" in case.tags]
 
-    logger = get_logger() if log is None else TelemetryLogger(log)
+    if log is None:
+        logger = get_logger()
+    else:
+        logger = TelemetryLogger(log, settings=LoggerSettings.from_env())
     started = datetime.now(timezone.utc)
     runs = 0
     try:

@@ -35,7 +35,13 @@ from eval.agentref import Agent, resolve_agents
 from eval.casefile import Case, check_unique_ids, load_cases
 from eval.progress import ProgressBar
 from eval.runner import CaseRun, Runner
-from telemetry import FlushResult, TelemetryLogger, get_logger, new_run_id
+from telemetry import (
+    FlushResult,
+    LoggerSettings,
+    TelemetryLogger,
+    get_logger,
+    new_run_id,
+)
 from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
 
@@ -375,7 +381,8 @@ async def _run_cli(args: argparse.Namespace) -> EvalResult:
     if args.log is None:
         return await run()
 
-    async with TelemetryLogger(args.log) as logger:
+    settings = LoggerSettings.from_env()
+    async with TelemetryLogger(args.log, settings=settings) as logger:
         return await run(logger=logger)
 
 

@@ -642,9 +642,14 @@ async def test_run_eval_bad_tokens_spare_other_runs(
     assert tokens == {"a": 5, "b": None, "c": 5}
 
 
+@pytest.mark.filterwarnings("ignore:telemetry dropped events")
 def test_main_unwritten_log_exits_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A short retry lets the writer give up, and warn, within this test.
+    monkeypatch.setenv("AGENT_TELEMETRY_RETRY_TIMEOUT", "0.2")
     cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
     folder = tmp_path / "logs"
     folder.mkdir()
