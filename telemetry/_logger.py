@@ -10,21 +10,26 @@ calls alike.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import logging
-import os
 import sys
 import threading
 import time
 import warnings
-import weakref
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, NamedTuple
 
+from ._awaitables import (
+    READY,
+    YIELD_EVERY,
+    Accepted,
+    WaitForSpace,
+    call_soon,
+    in_event_loop,
+)
 from ._event import encode_event
+from ._lifecycle import exit_hook_ran, track
 from ._settings import LoggerSettings
 from ._sink import FileOps, FileSink, PartialWriteError
 from ._stats import DropReason, FlushResult, LoggerStats
@@ -36,77 +41,6 @@ _log = logging.getLogger("telemetry")
 
 _MAX_WRITE_BYTES = 1024 * 1024
 """Largest single write; bigger batches are split at line boundaries."""
-
-_YIELD_EVERY = 0.005
-"""Seconds without a turn of the event loop after which ``await log_event`` yields,
-so producers that never yield on their own still let the loop run its timers and
-I/O. Producers that do yield (to await I/O) are never made to yield again."""
-
-_live_loggers: weakref.WeakSet[TelemetryLogger] = weakref.WeakSet()
-
-
-class Accepted:
-    """The result of ``log_event``: already enqueued, and awaitable.
-
-    Awaiting it returns at once, unless the event loop has not gone round for
-    ``_YIELD_EVERY`` seconds: then it yields, so the loop's timers and I/O run.
-    Not awaiting it loses nothing, because the event was queued before
-    ``log_event`` returned.
-    """
-
-    __slots__ = ("_logger",)
-
-    def __init__(self, logger: TelemetryLogger | None) -> None:
-        self._logger = logger
-
-    def __await__(self) -> Generator[Any, None, None]:
-        if self._logger is None:
-            return
-        yield from _checkpoint().__await__()
-
-        # The first task to resume from this checkpoint opens the next window.
-        # Until then every producer yields at its next call, so a turn of the
-        # loop lasts one window plus one event per task, however many tasks
-        # never yield on their own.
-        logger = self._logger
-        if logger._checkpoint is self:
-            logger._open_window(time.monotonic())
-
-
-_READY = Accepted(None)
-
-
-class _WaitForSpace:
-    """The result of ``log_event`` when the queue is full under ``"block"``.
-
-    Awaiting it waits for space, at most ``block_timeout`` seconds. If it is dropped
-    without being awaited, the event is counted as dropped ("not_awaited").
-    """
-
-    __slots__ = ("_awaited", "_line", "_logger")
-
-    def __init__(self, logger: TelemetryLogger, line: bytes) -> None:
-        self._logger = logger
-        self._line = line
-        self._awaited = False
-
-    def __await__(self) -> Generator[Any, None, None]:
-        if self._awaited:
-            raise RuntimeError(
-                "this log_event result was already awaited or dropped; await it "
-                "once, as a coroutine"
-            )
-        self._awaited = True
-        return self._logger._wait_for_space(self._line).__await__()
-
-    def drop(self, reason: str) -> None:
-        """Give up on the event now and count it as dropped for ``reason``."""
-        if not self._awaited:
-            self._awaited = True
-            self._logger._drop(1, reason)
-
-    def __del__(self) -> None:
-        self.drop(DropReason.NOT_AWAITED)
 
 
 class _FlushMark(NamedTuple):
@@ -149,7 +83,7 @@ class TelemetryLogger:
         self._path = self.settings.path.absolute()
         self._file_ops = file_ops or FileOps()
         self._reset_state()
-        _live_loggers.add(self)
+        track(self)
 
     def _reset_state(self) -> None:
         # Reentrant, because a never-awaited result counts its drop from __del__,
@@ -209,7 +143,7 @@ class TelemetryLogger:
         tags: Sequence[str] | None = None,
         kind: str | None = None,
         meta: dict[str, Any] | None = None,
-    ) -> Accepted | _WaitForSpace:
+    ) -> Accepted | WaitForSpace:
         """Validate one event, stamp it with the time, and enqueue it.
 
         The event is queued before this returns, so ``await log_event(...)`` and a
@@ -280,11 +214,11 @@ class TelemetryLogger:
             return self._maybe_checkpoint()
         if self.settings.when_full == "drop":
             self._drop(1, DropReason.QUEUE_FULL)
-            return _READY
-        if _in_event_loop():
-            return _WaitForSpace(self, line)
+            return READY
+        if in_event_loop():
+            return WaitForSpace(self, line)
         self._block_for_space(line)
-        return _READY
+        return READY
 
     def log_event_sync(self, *args: Any, **kwargs: Any) -> None:
         """Log one event from a thread or sync code; same arguments as log_event.
@@ -295,7 +229,7 @@ class TelemetryLogger:
         event instead.
         """
         result = self.log_event(*args, **kwargs)
-        if isinstance(result, _WaitForSpace):
+        if isinstance(result, WaitForSpace):
             result.drop(DropReason.QUEUE_FULL)
 
     def _enqueue(self, line: bytes) -> bool:
@@ -332,19 +266,19 @@ class TelemetryLogger:
     def _maybe_checkpoint(self) -> Accepted:
         now = time.monotonic()
         if now < self._next_yield:
-            return _READY
+            return READY
         if self._turned:
             # The loop went round during the window, so it is not starved:
             # open the next window without yielding.
             self._open_window(now)
-            return _READY
+            return READY
         return self._checkpoint
 
     def _open_window(self, now: float) -> None:
-        self._next_yield = now + _YIELD_EVERY
+        self._next_yield = now + YIELD_EVERY
         self._checkpoint = Accepted(self)
         self._turned = False
-        if not _call_soon(self._mark_turn):
+        if not call_soon(self._mark_turn):
             self._turned = True
 
     def _mark_turn(self) -> None:
@@ -558,7 +492,7 @@ class TelemetryLogger:
         once the exit hook has run or the interpreter is finalizing, because a
         thread started then never runs: the caller writes the queue itself.
         """
-        if _exit_hook_ran or sys.is_finalizing():
+        if exit_hook_ran() or sys.is_finalizing():
             with self._lock:
                 self._starting = False
             self._write_inline()
@@ -801,95 +735,5 @@ class TelemetryLogger:
             )
 
 
-async def _checkpoint() -> None:
-    """Yield to the event loop once.
-
-    The backend's own primitive is called directly: going through anyio would cost
-    a backend lookup per call and an import stall on the first one.
-    """
-    # asyncio resumes a task whose timer or socket fired two loop turns later
-    # (the callback sets a future, whose callback schedules the task), and trio
-    # runs it in the same batch as this task; yielding three times (asyncio) or
-    # twice (trio) lets it run before this task opens its next window, so a
-    # stall lasts about one window, not two.
-    if asyncio._get_running_loop() is not None:
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        await trio.lowlevel.checkpoint()
-        await trio.lowlevel.checkpoint()
-
-
-def _call_soon(callback: Callable[[], None]) -> bool:
-    """Run ``callback`` at the next turn of this thread's event loop, if any."""
-    loop = asyncio._get_running_loop()
-    if loop is not None:
-        loop.call_soon(callback)
-        return True
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False
-    try:
-        token = trio.lowlevel.current_trio_token()
-    except RuntimeError:
-        return False
-    token.run_sync_soon(callback)
-    return True
-
-
-def _in_event_loop() -> bool:
-    """Tell whether this thread runs an asyncio or trio event loop."""
-    if asyncio._get_running_loop() is not None:
-        return True
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False
-    try:
-        trio.lowlevel.current_trio_token()
-    except RuntimeError:
-        return False
-    return True
-
-
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
-
-
-_exit_hook_ran = False
-
-
-def _drain_all_at_exit() -> None:
-    """Drain every live logger at once, each for at most its ``exit_timeout``.
-
-    Events logged after this hook (by atexit handlers registered before it, by
-    finalizers or by daemon threads) are written on the caller's thread.
-    """
-    global _exit_hook_ran
-
-    _exit_hook_ran = True
-    loggers = list(_live_loggers)
-    for logger in loggers:
-        logger._request_flush(stop=True)
-
-    started = time.monotonic()
-    for logger in loggers:
-        writer = logger._writer
-        if writer is not None:
-            remaining = started + logger.settings.exit_timeout - time.monotonic()
-            writer.join(max(remaining, 0.0))
-        elif logger._buffer:
-            logger._write_inline()
-        logger._report_unwritten_at_exit()
-
-
-def _reset_all_after_fork() -> None:
-    for logger in list(_live_loggers):
-        logger._reset_after_fork()
-
-
-atexit.register(_drain_all_at_exit)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_all_after_fork)

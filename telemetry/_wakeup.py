@@ -30,12 +30,12 @@ class Wakeup:
 
     def set(self) -> None:
         """Wake the waiting thread, or make its next wait return at once."""
-        # A full pipe already holds a wake-up, and a closed one has no reader.
+        # A full pipe already contains a wake-up, and a closed one has no reader.
         with contextlib.suppress(OSError):
             os.write(self._write_fd, b"\0")
 
     def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds or until woken; tell whether woken."""
+        """Sleep up to ``timeout`` seconds or until woken, and tell whether woken."""
         ready, _, _ = select.select([self._read_fd], [], [], timeout)
         if not ready:
             return False
