@@ -44,7 +44,7 @@ _MAX_WRITE_BYTES = 1024 * 1024
 
 
 class _FlushMark(NamedTuple):
-    """Where the counters stood when a flush began."""
+    """The counters at the start of a flush."""
 
     target: int
     lost: int

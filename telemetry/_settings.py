@@ -13,7 +13,7 @@ from typing import Literal
 __all__ = ["DEFAULT_PATH", "ENV_PREFIX", "FsyncPolicy", "LoggerSettings", "WhenFull"]
 
 DEFAULT_PATH = Path("telemetry/events.jsonl")
-"""Where the default logger writes, relative to the working directory."""
+"""The default logger's file, relative to the working directory."""
 
 ENV_PREFIX = "AGENT_TELEMETRY_"
 """Prefix of the environment variables read by :meth:`LoggerSettings.from_env`."""
@@ -38,7 +38,7 @@ class LoggerSettings:
             events. Environment: ``AGENT_TELEMETRY_QUEUE_BYTES``.
         batch_size: Wake the writer once this many events wait, without waiting
             for ``flush_interval``. Environment: ``AGENT_TELEMETRY_BATCH_SIZE``.
-        flush_interval: Longest time in seconds an event waits before the writer
+        flush_interval: Maximum time in seconds an event waits before the writer
             takes it. Environment: ``AGENT_TELEMETRY_FLUSH_INTERVAL``.
         when_full: ``"block"`` makes the producer wait for space, at most
             ``block_timeout`` seconds; ``"drop"`` drops the event at once. Both
@@ -98,7 +98,7 @@ class LoggerSettings:
         """Build settings from ``AGENT_TELEMETRY_*`` variables over the defaults.
 
         Raises:
-            ValueError: a variable holds a value that does not parse or is out of
+            ValueError: a variable contains a value that does not parse or is out of
                 range; the message names the variable.
         """
         environ = os.environ if environ is None else environ

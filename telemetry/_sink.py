@@ -83,7 +83,7 @@ class FileSink:
 
     Args:
         path: The file to append to; its folder is created when missing.
-        rotate_bytes: Rotate the file once it holds at least this many bytes, or
+        rotate_bytes: Rotate the file once it contains at least this many bytes, or
             never when None.
         ops: The system calls to make.
         sync_retired: Keep a file that rotation or an outside rename left behind

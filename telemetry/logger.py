@@ -55,7 +55,7 @@ def get_logger() -> TelemetryLogger:
     """Return the default logger, building it from the environment on first use.
 
     Raises:
-        ValueError: an ``AGENT_TELEMETRY_*`` variable holds an invalid value.
+        ValueError: an ``AGENT_TELEMETRY_*`` variable contains an invalid value.
     """
     global _default
 
