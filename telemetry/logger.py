@@ -128,13 +128,46 @@ def log_event(
     )
 
 
-def log_event_sync(*args: Any, **kwargs: Any) -> None:
+def log_event_sync(
+    agent: str,
+    run_id: str,
+    latency_ms: float,
+    cost_usd: float | None = None,
+    tokens_in: int | None = None,
+    tokens_out: int | None = None,
+    error: str | BaseException | None = None,
+    reward: float | None = None,
+    *,
+    model: str | None = None,
+    parent_run_id: str | None = None,
+    case_id: str | None = None,
+    repeat: int | None = None,
+    tags: Sequence[str] | None = None,
+    kind: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> None:
     """Log one event from sync code or any thread, never blocking an event loop.
 
     Takes the same arguments as :func:`log_event`; see
     :meth:`TelemetryLogger.log_event_sync` for what happens when the queue is full.
     """
-    get_logger().log_event_sync(*args, **kwargs)
+    get_logger().log_event_sync(
+        agent,
+        run_id,
+        latency_ms,
+        cost_usd,
+        tokens_in,
+        tokens_out,
+        error,
+        reward,
+        model=model,
+        parent_run_id=parent_run_id,
+        case_id=case_id,
+        repeat=repeat,
+        tags=tags,
+        kind=kind,
+        meta=meta,
+    )
 
 
 async def flush(timeout: float = 5.0) -> FlushResult:
