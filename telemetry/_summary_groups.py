@@ -43,7 +43,7 @@ class GroupSummary:
         latency_p95_ms: 95th percentile latency, ms.
         latency_p99_ms: 99th percentile latency, ms.
         latency_max_ms: Largest latency, ms.
-        cost_total_usd: Sum of reported costs, USD.
+        cost_total_usd: Sum of reported costs, USD; None when no run reported one.
         cost_mean_usd: Mean cost over the runs that reported one, USD; None
             when none did.
         cost_count: Runs that reported a cost.
@@ -71,7 +71,7 @@ class GroupSummary:
     latency_p95_ms: float
     latency_p99_ms: float
     latency_max_ms: float
-    cost_total_usd: float
+    cost_total_usd: float | None
     cost_mean_usd: float | None
     cost_count: int
     tokens_in: int | None
@@ -220,7 +220,7 @@ class _Group:
             latency_p95_ms=p95,
             latency_p99_ms=p99,
             latency_max_ms=ordered[-1],
-            cost_total_usd=self.cost_total,
+            cost_total_usd=self.cost_total if self.cost_count else None,
             cost_mean_usd=(
                 self.cost_total / self.cost_count if self.cost_count else None
             ),

@@ -311,10 +311,10 @@ def _error_ceiling(
         f"{errors} of {plural(runs, 'run')})"
     )
     if interval.low > policy.error_ceiling:
-        reason = f"{figures} is above the {policy.error_ceiling:.0%} ceiling"
+        reason = f"{figures} is above the {_percent(policy.error_ceiling)} ceiling"
         return _Finding("retire", "error ceiling", reason)
     if rate > policy.error_ceiling:
-        reason = f"{figures} may be above the {policy.error_ceiling:.0%} ceiling"
+        reason = f"{figures} may be above the {_percent(policy.error_ceiling)} ceiling"
         return _Finding("watch", "error ceiling", reason)
     return _Finding("keep", "error ceiling", f"{figures} within the ceiling")
 
@@ -499,7 +499,7 @@ def format_assessment(assessment: Assessment) -> str:
     mode = "sequential" if assessment.comparison.sequential else "fixed-horizon"
     lines = [
         f"{len(assessment.verdicts)} agents, {mode} intervals at "
-        f"{policy.confidence:.0%}; error ceiling {policy.error_ceiling:.0%}, "
+        f"{policy.confidence:.0%}; error ceiling {_percent(policy.error_ceiling)}, "
         f"reward margin {policy.reward_margin:g}, min runs {policy.min_runs}",
         "",
         *format_table(rows, left={0, 1, 2, 4}),
@@ -635,6 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _percent(share: float) -> str:
+    """Format a share as a percentage without rounding it past its meaning."""
+    return f"{share * 100:g}%"
 
 
 if __name__ == "__main__":

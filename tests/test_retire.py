@@ -613,3 +613,10 @@ def test_assess_unknown_own_cost_says_unchecked(tmp_path: Path) -> None:
     assert verdict_of(verdicts, "pricey").reason.endswith(
         "; reward margin and dominance not checked because the cost per run is unknown"
     )
+
+
+def test_percent_keeps_fractional_ceiling() -> None:
+    from telemetry.retire import _percent
+
+    assert _percent(0.035) == "3.5%"
+    assert _percent(0.1) == "10%"

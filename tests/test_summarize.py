@@ -242,7 +242,7 @@ def test_summarize_no_costs_gives_none_mean(tmp_path: Path) -> None:
 
     assert group.cost_mean_usd is None
     assert group.cost_count == 0
-    assert group.cost_total_usd == 0.0
+    assert group.cost_total_usd is None
 
 
 def test_summarize_skips_dirty_lines_with_locations(tmp_path: Path) -> None:
