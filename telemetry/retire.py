@@ -302,6 +302,8 @@ def _error_ceiling(
         ).interval
         kind = "CS"
     else:
+        # NOTE: runs are counted as independent, so repeats of a deterministic case
+        # narrow this interval without adding evidence; a per-case rate would not.
         interval = st.wilson_interval(errors, runs, policy.confidence)
         kind = "CI"
 
