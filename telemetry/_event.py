@@ -242,6 +242,8 @@ def _optional_number(name: str, value: object, minimum: float | None) -> float |
 def _coerce_number(name: str, value: object) -> float | int:
     # Other real numbers (numpy scalars, Fraction) are stored as plain ones; bool
     # is rejected because True in a latency column is always a bug.
+    if value is None:
+        raise TypeError(f"{name} is required: pass an int or float, got None")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be an int or float, got {_describe(value)}; convert it "

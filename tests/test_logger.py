@@ -366,6 +366,11 @@ def test_meta_mutation_after_call_ignored(log_path: Path) -> None:
         ({"agent": ""}, ValueError, "agent must be a non-empty string, got ''"),
         ({"agent": 7}, TypeError, "agent must be a non-empty string, got int 7"),
         (
+            {"latency_ms": None},
+            TypeError,
+            "latency_ms is required: pass an int or float, got None",
+        ),
+        (
             {"latency_ms": -1},
             ValueError,
             "latency_ms must be a finite number >= 0, got -1",
