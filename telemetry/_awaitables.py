@@ -1,4 +1,4 @@
-"""What ``log_event`` returns: awaitables that rarely wait, and the loop helpers.
+"""The results of ``log_event``, awaitables that rarely wait, and loop helpers.
 
 ``log_event`` enqueues before it returns, so its result only decides whether the
 caller yields to the event loop (to keep a loop of never-yielding producers

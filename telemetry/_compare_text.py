@@ -224,7 +224,7 @@ def _significant(value: float | None) -> str:
 def _signed(value: st.MeanDifference | None) -> str:
     if value is None:
         return "-"
-    # Means of float prices differ by ~1e-20 where they are equal in truth; a
+    # Means of float prices differ by ~1e-20 where they are equal in truth, so a
     # difference under a trillionth of a dollar per run is shown as none.
     if abs(value.estimate) < 1e-12:
         return "0"

@@ -56,7 +56,7 @@ class TelemetryLogger:
     """Queue events in memory and append them to a JSONL file from a thread.
 
     Use one per file. It starts its writer thread on the first event and stops it
-    on :meth:`shutdown`; an event logged after that starts it again, so shutdown
+    on :meth:`shutdown`. An event logged after that starts it again, so shutdown
     loses nothing and the exit hook still writes what comes later. At interpreter
     exit every live logger drains for up to ``exit_timeout`` seconds.
 

@@ -113,7 +113,7 @@ def t_quantile(p: float, df: float) -> float:
 
 def _cornish_fisher(z: float, df: float) -> float:
     # The Cornish-Fisher series of the t quantile in powers of 1/df: the
-    # answer above _SERIES_DF, and only a Newton start below it.
+    # result above _SERIES_DF, and only a Newton start below it.
     z2 = z * z
     g1 = (z2 + 1) * z / 4
     g2 = ((5 * z2 + 16) * z2 + 3) * z / 96

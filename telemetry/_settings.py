@@ -43,7 +43,7 @@ class LoggerSettings:
         when_full: ``"block"`` makes the producer wait for space, at most
             ``block_timeout`` seconds; ``"drop"`` drops the event at once. Both
             count what they drop. Environment: ``AGENT_TELEMETRY_WHEN_FULL``.
-        block_timeout: Longest wait in seconds for queue space before the event is
+        block_timeout: Maximum wait in seconds for queue space before the event is
             dropped and counted. Environment: ``AGENT_TELEMETRY_BLOCK_TIMEOUT``.
         fsync: ``"never"`` leaves durability to the kernel, ``"batch"`` fsyncs after
             every write, ``"interval"`` at most every ``fsync_interval`` seconds.

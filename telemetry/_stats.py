@@ -10,7 +10,7 @@ __all__ = ["DropReason", "FlushResult", "LoggerStats"]
 
 
 class DropReason:
-    """Why an accepted event was not written; the keys of ``LoggerStats.dropped``."""
+    """Reasons an accepted event was not written: the keys of ``stats().dropped``."""
 
     QUEUE_FULL = "queue_full"
     """The queue stayed full: at once under ``when_full="drop"``, or after
@@ -35,7 +35,7 @@ def _empty_mapping() -> Mapping[str, int]:
 class LoggerStats:
     """A consistent snapshot of a logger's counters.
 
-    ``written + dropped_total + queued == accepted`` holds in every snapshot.
+    ``written + dropped_total + queued == accepted`` is true in every snapshot.
 
     Attributes:
         accepted: Events that passed validation.
@@ -69,7 +69,7 @@ class LoggerStats:
 
 @dataclass(frozen=True)
 class FlushResult:
-    """What a flush or shutdown achieved before it returned.
+    """The outcome of a flush or shutdown when it returned.
 
     A result is true when every event accepted before the call is a whole line in
     the file, and, under an fsync policy, every fsync during the call succeeded.

@@ -461,17 +461,17 @@ def stalled(path: Path, **settings: Any) -> tuple[TelemetryLogger, FaultyOps]:
 def test_drop_policy_counts_exactly_when_stalled(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     log, ops = stalled(path, queue_size=100, when_full="drop")
-    most_queued = 0
+    max_queued = 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for index in range(1000):
             log.log_event("burst", "run", 1.0, meta={"seq": index})
-            most_queued = max(most_queued, log.stats().queued)
+            max_queued = max(max_queued, log.stats().queued)
     stats = log.stats()
     ops.release()
     assert log.shutdown_sync(timeout=5)
 
-    assert most_queued == 100
+    assert max_queued == 100
     assert dict(stats.dropped) == {"queue_full": 901}
     assert ledger_balances(stats)
     assert len(caught) == 1
@@ -497,7 +497,7 @@ def test_queue_bytes_bound_when_stalled(tmp_path: Path) -> None:
 def test_block_policy_threads_wait_for_space(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     log, ops = stalled(path, queue_size=50, block_timeout=30.0)
-    most_queued = 0
+    max_queued = 0
     done = threading.Event()
 
     def producer(number: int) -> None:
@@ -505,9 +505,9 @@ def test_block_policy_threads_wait_for_space(tmp_path: Path) -> None:
             log.log_event_sync("burst", "run", 1.0, meta={"n": number, "seq": index})
 
     def watch() -> None:
-        nonlocal most_queued
+        nonlocal max_queued
         while not done.is_set():
-            most_queued = max(most_queued, log.stats().queued)
+            max_queued = max(max_queued, log.stats().queued)
             time.sleep(0.001)
 
     threads = [threading.Thread(target=producer, args=(n,)) for n in range(2)]
@@ -524,7 +524,7 @@ def test_block_policy_threads_wait_for_space(tmp_path: Path) -> None:
     assert log.shutdown_sync(timeout=5)
 
     assert waiting == [True, True]
-    assert most_queued <= 50
+    assert max_queued <= 50
     assert log.stats().dropped_total == 0
     assert len(read_strict_lines(path)) == 201
 
@@ -549,16 +549,16 @@ def test_block_policy_deadline_counts_drops(tmp_path: Path) -> None:
 async def test_block_policy_tasks_wait_for_space(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     log, ops = stalled(path, queue_size=20, block_timeout=30.0)
-    most_queued = 0
+    max_queued = 0
 
     async def producer(number: int) -> None:
         for index in range(50):
             await log.log_event("burst", "run", 1.0, meta={"n": number, "seq": index})
 
     async def watch() -> None:
-        nonlocal most_queued
+        nonlocal max_queued
         while True:
-            most_queued = max(most_queued, log.stats().queued)
+            max_queued = max(max_queued, log.stats().queued)
             await anyio.sleep(0.001)
 
     async with anyio.create_task_group() as group:
@@ -574,6 +574,6 @@ async def test_block_policy_tasks_wait_for_space(tmp_path: Path) -> None:
 
     assert stuck.queued == 20
     assert stuck.written == 0
-    assert most_queued <= 20
+    assert max_queued <= 20
     assert log.stats().dropped_total == 0
     assert len(read_strict_lines(path)) == 201

@@ -158,7 +158,7 @@ def test_logging_finalizer_during_start_one_writer(log_path: Path) -> None:
     def writers() -> int:
         return sum(t.name == "telemetry-writer" for t in threading.enumerate())
 
-    most = 0
+    max_writers = 0
     try:
         for threshold in range(1, 150):
             gc.collect()
@@ -168,13 +168,13 @@ def test_logging_finalizer_during_start_one_writer(log_path: Path) -> None:
             gc.enable()
             log.log_event_sync("main", "r", 1.0)
             gc.set_threshold(700)
-            most = max(most, writers())
+            max_writers = max(max_writers, writers())
             assert log.shutdown_sync(timeout=10)
     finally:
         gc.set_threshold(700)
         gc.enable()
 
-    assert most <= 1
+    assert max_writers <= 1
     stats = log.stats()
     assert stats.written == stats.accepted
 

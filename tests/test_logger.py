@@ -388,7 +388,8 @@ def test_meta_mutation_after_call_ignored(log_path: Path) -> None:
         (
             {"latency_ms": True},
             TypeError,
-            "latency_ms must be an int or float, got bool True; convert it with float()",
+            "latency_ms must be an int or float, got bool True; convert it with "
+            "float()",
         ),
         (
             {"tokens_in": 1.5},
