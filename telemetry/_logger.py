@@ -42,6 +42,9 @@ _log = logging.getLogger("telemetry")
 _MAX_WRITE_BYTES = 1024 * 1024
 """Largest single write; bigger batches are split at line boundaries."""
 
+_HANDOFF_TIMEOUT = 0.002
+"""Longest a producer waits for a starved writer to finish one round, seconds."""
+
 
 class _FlushMark(NamedTuple):
     """The counters at the start of a flush."""
@@ -91,6 +94,9 @@ class TelemetryLogger:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._wake = Wakeup()
+        self._round_done = threading.Lock()
+        self._round_ended = 0.0
+        self._handoff_resumes = 0.0
         self._starting = False
         self._buffer: list[bytes] = []
         self._writer: threading.Thread | None = None
@@ -270,14 +276,18 @@ class TelemetryLogger:
                 self._enqueued - self._resolved < settings.queue_size
                 and self._pending_bytes < settings.queue_bytes
             )
-            wake = False
+            wake = behind = False
             if accepted:
-                self._buffer.append(line)
+                buffer = self._buffer
+                buffer.append(line)
                 self._enqueued += 1
                 self._pending_bytes += len(line)
-                wake = len(self._buffer) >= settings.batch_size and not self._wake_sent
+                queued = len(buffer)
+                wake = queued >= settings.batch_size and not self._wake_sent
                 if wake:
                     self._wake_sent = True
+                # A whole batch more has come in since the writer was woken.
+                behind = queued % settings.batch_size == 0 and not wake
         finally:
             lock.release()
 
@@ -285,12 +295,43 @@ class TelemetryLogger:
             self._start_writer()
         elif wake:
             self._wake.set()
+        elif behind:
+            self._let_writer_run()
         return accepted
+
+    def _let_writer_run(self) -> None:
+        """Wait, without the GIL, until the writer finishes one round.
+
+        CPython hands the GIL to a waiting thread only after it has been denied it
+        for a whole switch interval (5 ms), and a busy event loop lets go of the
+        GIL briefly at every turn, which restarts that wait. So the writer, woken
+        but waiting for the GIL, can wait until the loop goes idle, while the
+        queue fills. Blocking here gives it the GIL for one round of taking,
+        writing and counting a batch; the timeout bounds the wait when the disk,
+        not the GIL, is what holds it up.
+        """
+        writer = self._writer
+        if writer is None or writer is threading.current_thread():
+            return
+        now = time.monotonic()
+        if now < self._handoff_resumes:
+            return
+
+        gate = self._round_done
+        gate.acquire(False)  # Forget rounds that ended before this call.
+        if not gate.acquire(timeout=_HANDOFF_TIMEOUT):
+            # The disk is holding the writer up, not the GIL: waiting for it at
+            # every batch would only slow the producers down.
+            self._handoff_resumes = now + self.settings.flush_interval
 
     def _maybe_checkpoint(self) -> Accepted:
         now = time.monotonic()
         if now < self._next_yield:
             return READY
+        if self._buffer and now - self._round_ended > 2 * self.settings.flush_interval:
+            # The writer has not gone round for two intervals: a busy loop may be
+            # keeping the GIL from it (see _let_writer_run).
+            self._let_writer_run()
         if self._turned:
             # The loop went round during the window, so it is not starved:
             # open the next window without yielding.
@@ -564,12 +605,14 @@ class TelemetryLogger:
         last_sync = time.monotonic()
         try:
             while True:
+                self._end_round()
                 self._wake.wait(self.settings.flush_interval)
                 batch, flush_wanted, stopping = self._take_batch()
                 if batch:
                     self._write_batch(sink, batch)
                 last_sync = self._maybe_sync(sink, flush_wanted, last_sync)
                 if stopping and self._finish_if_idle():
+                    self._end_round()
                     return
         except BaseException as exc:  # pragma: no cover - a bug, never expected
             _log.exception("telemetry writer stopped by an unexpected error")
@@ -579,6 +622,12 @@ class TelemetryLogger:
             raise
         finally:
             sink.close()
+
+    def _end_round(self) -> None:
+        self._round_ended = time.monotonic()
+        # Only this thread releases the gate, so it cannot be released twice.
+        if self._round_done.locked():
+            self._round_done.release()
 
     def _take_batch(self) -> tuple[list[bytes], bool, bool]:
         with self._lock:

@@ -625,6 +625,46 @@ async def test_many_tasks_interleave_with_loop(log_path: Path) -> None:
     assert len(read_lines(log_path)) == 4000
 
 
+@pytest.mark.anyio
+async def test_writer_keeps_up_with_busy_loop(log_path: Path) -> None:
+    # Tasks that always have work keep the GIL from the writer thread, since the
+    # loop lets go of it only for an instant per turn; the writer must still
+    # write while the loop is busy, not only when it next goes idle.
+    log = TelemetryLogger(log_path, batch_size=256, flush_interval=0.02)
+    written_while_busy = 0
+
+    async def agent(number: int) -> None:
+        nonlocal written_while_busy
+        for index in range(500):
+            await log.log_event(f"agent-{number}", "r", index)
+            await anyio.sleep(0)
+        written_while_busy = max(written_while_busy, log.stats().written)
+
+    async with anyio.create_task_group() as group:
+        for number in range(40):
+            group.start_soon(agent, number)
+    await log.shutdown()
+
+    assert written_while_busy > 0, "nothing was written while the loop was busy"
+
+
+@pytest.mark.anyio
+async def test_writer_keeps_up_with_producer_that_never_yields(
+    log_path: Path,
+) -> None:
+    log = TelemetryLogger(log_path, batch_size=64, flush_interval=0.02)
+    await log.log_event("agent", "r", 1.0)  # Starts the writer.
+    deadline = time.monotonic() + 5
+    while log.stats().written == 0 and time.monotonic() < deadline:
+        for index in range(64):
+            log.log_event("agent", "r", index)
+
+    written = log.stats().written
+    await log.shutdown()
+
+    assert written > 0, "the writer wrote nothing while the producer ran"
+
+
 def test_new_run_id_is_uuid4() -> None:
     import uuid
 
