@@ -184,7 +184,15 @@ class TelemetryLogger:
                 ``max_event_bytes``; nothing is enqueued.
         """
         extras = None
-        if _any_given(model, parent_run_id, case_id, repeat, tags, kind, meta):
+        if not (
+            model is None
+            and parent_run_id is None
+            and case_id is None
+            and repeat is None
+            and tags is None
+            and kind is None
+            and meta is None
+        ):
             extras = _extras(model, parent_run_id, case_id, repeat, tags, kind, meta)
         line = encode_event(
             time.time(),
@@ -201,6 +209,8 @@ class TelemetryLogger:
         )
 
         if self._enqueue(line):
+            if time.monotonic() < self._next_yield:
+                return READY
             return self._maybe_checkpoint()
         if self.settings.when_full == "drop":
             self._drop(1, DropReason.QUEUE_FULL)
@@ -239,7 +249,15 @@ class TelemetryLogger:
         # The same steps as log_event, without the awaitable: forwarding the
         # arguments to it would cost a fifth of the call.
         extras = None
-        if _any_given(model, parent_run_id, case_id, repeat, tags, kind, meta):
+        if not (
+            model is None
+            and parent_run_id is None
+            and case_id is None
+            and repeat is None
+            and tags is None
+            and kind is None
+            and meta is None
+        ):
             extras = _extras(model, parent_run_id, case_id, repeat, tags, kind, meta)
         line = encode_event(
             time.time(),
@@ -271,7 +289,7 @@ class TelemetryLogger:
         while not lock.acquire(False):
             time.sleep(0)
         try:
-            start = self._claim_writer_start()
+            start = self._writer is None and self._claim_writer_start()
             accepted = (
                 self._enqueued - self._resolved < settings.queue_size
                 and self._pending_bytes < settings.queue_bytes
@@ -325,9 +343,8 @@ class TelemetryLogger:
             self._handoff_resumes = now + self.settings.flush_interval
 
     def _maybe_checkpoint(self) -> Accepted:
+        """Decide, at the end of a yield window, whether this call yields."""
         now = time.monotonic()
-        if now < self._next_yield:
-            return READY
         if self._buffer and now - self._round_ended > 2 * self.settings.flush_interval:
             # The writer has not gone round for two intervals: a busy loop may be
             # keeping the GIL from it (see _let_writer_run).
@@ -831,8 +848,3 @@ def _extras(
         "kind": kind,
         "meta": meta,
     }
-
-
-def _any_given(*values: object) -> bool:
-    """Tell whether any optional field was given; a C-speed check on the hot path."""
-    return values.count(None) != len(values)
