@@ -185,17 +185,27 @@ class FileSink:
 
     def _current_fd(self) -> int:
         if self._fd is not None and not self._path_moved():
-            if self._rotate_bytes is None or not self._over_size():
+            if not self._over_size():
                 return self._fd
             self._rotate()
+        self._let_go()
+        fd = self._open()
 
+        if self._over_size():
+            # A file that an earlier process left over the limit rotates before
+            # the first write, or short-lived processes would never rotate it.
+            self._rotate()
+            self._let_go()
+            fd = self._open()
+        return fd
+
+    def _let_go(self) -> None:
         # Under an fsync policy the old file keeps its descriptor until the next
         # sync(), so the lines written to it since the last fsync get theirs.
         if self._fd is not None and self._sync_retired:
             self._retired.append(self._fd)
             self._fd = None
         self._release()
-        return self._open()
 
     def _open(self) -> int:
         try:
@@ -250,7 +260,9 @@ class FileSink:
         return (status.st_dev, status.st_ino) != self._identity
 
     def _over_size(self) -> bool:
-        assert self._fd is not None and self._rotate_bytes is not None
+        if self._rotate_bytes is None:
+            return False
+        assert self._fd is not None
         return self._ops.fstat(self._fd).st_size >= self._rotate_bytes
 
     def _rotate(self) -> None:

@@ -124,6 +124,25 @@ def test_rotate_bytes_splits_into_named_set(tmp_path: Path) -> None:
     assert sequences == list(range(500))
 
 
+def test_file_over_limit_rotates_on_open(tmp_path: Path) -> None:
+    # Each short-lived process opens the file once; one that finds it over the
+    # limit must rotate it before writing, or the file would grow without end.
+    path = tmp_path / "events.jsonl"
+    for run in range(3):
+        with TelemetryLogger(path, rotate_bytes=500) as log:
+            for index in range(5):
+                log.log_event(f"run-{run}", "run", 1.0, meta={"seq": index})
+    files = expand_paths(path)
+
+    assert len(files) == 3
+    assert all(ROTATED_NAME.match(file.name) for file in files[:-1])
+    assert [agents(file) for file in files] == [
+        ["run-0"] * 5,
+        ["run-1"] * 5,
+        ["run-2"] * 5,
+    ]
+
+
 WORKER = """
     import sys
     from telemetry import TelemetryLogger
