@@ -188,18 +188,18 @@ class FileSink:
             if not self._over_size():
                 return self._fd
             self._rotate()
-        self._let_go()
+        self._leave_file()
         fd = self._open()
 
         if self._over_size():
             # A file that an earlier process left over the limit rotates before
             # the first write, or short-lived processes would never rotate it.
             self._rotate()
-            self._let_go()
+            self._leave_file()
             fd = self._open()
         return fd
 
-    def _let_go(self) -> None:
+    def _leave_file(self) -> None:
         # Under an fsync policy the old file keeps its descriptor until the next
         # sync(), so the lines written to it since the last fsync get theirs.
         if self._fd is not None and self._sync_retired:
