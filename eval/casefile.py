@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["Case", "check_unique_ids", "load_cases", "parse_case"]
 
@@ -53,6 +53,7 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
 
     Raises:
         FileNotFoundError: If the file does not exist.
+        IsADirectoryError: If the path is a folder.
         ValueError: If a line is not a valid case or an id repeats; the message
             names the file, the line number and the fix.
     """
@@ -60,7 +61,7 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
     cases: list[Case] = []
     first_line: dict[str, int] = {}
 
-    with path.open(encoding="utf-8") as lines:
+    with _open_cases(path) as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -79,6 +80,19 @@ def load_cases(path: str | os.PathLike[str]) -> list[Case]:
     if not cases:
         raise ValueError(f"{path} contains no cases; write one JSON object per line")
     return cases
+
+
+def _open_cases(path: Path) -> TextIO:
+    try:
+        return path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"cases file {str(path)!r} not found; pass an existing JSONL file of cases"
+        ) from None
+    except IsADirectoryError:
+        raise IsADirectoryError(
+            f"cases file {str(path)!r} is a folder; pass a JSONL file of cases"
+        ) from None
 
 
 def parse_case(record: Any, where: str = "case") -> Case:

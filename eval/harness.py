@@ -294,17 +294,23 @@ def _parser() -> argparse.ArgumentParser:
         help="agent to evaluate, as package.module:callable; repeat for more",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=8, help="maximum runs in flight (default 8)"
+        "--concurrency",
+        type=partial(_count_arg, "--concurrency", 8),
+        default=8,
+        help="maximum runs in flight (default 8)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout_arg,
         default=30.0,
         metavar="S",
         help="per-run timeout in seconds (default 30)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=1, help="runs per case and agent (default 1)"
+        "--repeats",
+        type=partial(_count_arg, "--repeats", 1),
+        default=1,
+        help="runs per case and agent (default 1)",
     )
     parser.add_argument(
         "--log",
@@ -314,6 +320,31 @@ def _parser() -> argparse.ArgumentParser:
         "telemetry/events.jsonl)",
     )
     return parser
+
+
+def _count_arg(flag: str, example: int, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be an int >= 1, got {text!r}; pass e.g. {flag} {example}"
+        )
+    return value
+
+
+def _timeout_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds > 0, got {text!r}; "
+            "pass e.g. --timeout 30"
+        )
+    return value
 
 
 @quiet_on_broken_pipe

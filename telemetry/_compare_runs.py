@@ -3,7 +3,8 @@
 This is the input side of `telemetry.compare` and `telemetry.retire`: it reads
 logs through `telemetry.logread`, keeps runs (events whose ``kind`` is absent
 or ``"run"``, as `telemetry.summarize` counts them), and groups them by a key.
-`missing_key_note` explains an empty grouping to summarize as well.
+`missing_key_note` explains an empty grouping to summarize as well, and
+`too_few_groups_message` explains why compare or retire found too few groups.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from telemetry._cli import plural
 from telemetry._grouplabel import NO_GROUP, group_label
-from telemetry.logread import PathArg, ReadReport, read_events
+from telemetry.logread import CORE_FIELDS, PathArg, ReadReport, read_events
 
 __all__ = [
     "NO_GROUP",
@@ -26,12 +28,18 @@ __all__ = [
     "mean_or_none",
     "missing_key_note",
     "parse_ts",
+    "too_few_groups_message",
 ]
 
 RUN_KINDS = frozenset({None, "run"})
 """Values of ``kind`` that mark an agent run."""
 
 _CLUSTER_TAG = "cluster:"
+
+_VALID_EVENT_LINE = (
+    "a valid event line is a JSON object with the core keys "
+    f"{', '.join(CORE_FIELDS[:-1])} and {CORE_FIELDS[-1]}"
+)
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,45 @@ def missing_key_note(
     if in_meta:
         return f"{note}; runs have {name!r} at the top level, so use --by {name}"
     return f"{note}; runs have {name!r} in meta, so use --by meta.{name}"
+
+
+def too_few_groups_message(
+    found: Iterable[str], report: ReadReport, *, needed: str, remedy: str
+) -> str:
+    """Return the error message for fewer than 2 groups, naming skipped lines.
+
+    When every line read was skipped, the input is most likely not an event
+    log, so the message requests one in place of ``remedy``.
+
+    Args:
+        found: Names of the groups found.
+        report: What reading the logs read and skipped.
+        needed: What 2 are needed of, e.g. "groups to compare by agent".
+        remedy: The fix when the logs hold events, in terms of the flags of
+            the running command.
+    """
+    skipped = report.skipped_total
+    names = ", ".join(sorted(found)) or "none"
+    if not skipped:
+        return f"need at least 2 {needed}, found {names}; {remedy}"
+
+    reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.skipped.items()))
+    were = (
+        "was skipped as not an event" if skipped == 1 else "were skipped as not events"
+    )
+    skip_note = f"{skipped} of {plural(report.lines, 'line')} {were} ({reasons})"
+    if report.first_skipped:
+        first = report.first_skipped[0]
+        skip_note += f", first at {first.path}:{first.line}"
+    if skipped == report.lines:
+        return (
+            f"need at least 2 {needed}, found no events because {skip_note}; "
+            f"{_VALID_EVENT_LINE}; pass an event log"
+        )
+    return (
+        f"need at least 2 {needed}, found {names}; {remedy}. {skip_note}; "
+        f"{_VALID_EVENT_LINE}"
+    )
 
 
 def mean_or_none(values: Sequence[float]) -> float | None:

@@ -187,18 +187,47 @@ def _encode_error(event: dict[str, Any], exc: Exception) -> str:
 
 # --- core fields -------------------------------------------------------------------
 
+# Fixes that end the error messages of the slow-path checks, by field name.
+_IDENTIFIER_FIXES = {
+    "agent": "pass the agent's name",
+    "run_id": "pass a fresh id from new_run_id()",
+    "model": "pass the model's name, or None",
+    "parent_run_id": "pass the calling run's run_id, or None",
+    "case_id": "pass the eval case's id, or None",
+    "kind": "pass 'decision' for a verdict, or None for a run",
+    "tags item": "pass each tag as a non-empty string",
+}
+_NUMBER_FIXES = {
+    "latency_ms": "pass the run's wall time in milliseconds",
+    "cost_usd": "pass the run's cost in US dollars, or None if unknown",
+    "reward": "pass the run's score, or None if it has none",
+}
+_COUNT_NAMES = {
+    "tokens_in": "the prompt token count",
+    "tokens_out": "the completion token count",
+    "repeat": "the repeat index",
+}
+_NEGATIVE_COUNT_FIXES = {
+    "tokens_in": "pass the prompt token count, or None if unknown",
+    "tokens_out": "pass the completion token count, or None if unknown",
+    "repeat": "count repeats from 0",
+}
+
 
 def _identifier(name: str, value: object) -> str:
     if type(value) is not str:
         if not isinstance(value, str):
             raise TypeError(
-                f"{name} must be a non-empty string, got {_describe(value)}"
+                f"{name} must be a non-empty string, got {_describe(value)}; "
+                f"{_IDENTIFIER_FIXES[name]}"
             )
         # The plain string content: str() of a (str, Enum) member is its name.
         value = str.__str__(value)
 
     if not value:
-        raise ValueError(f"{name} must be a non-empty string, got ''")
+        raise ValueError(
+            f"{name} must be a non-empty string, got ''; {_IDENTIFIER_FIXES[name]}"
+        )
     if len(value) > MAX_ID_CHARS:
         raise ValueError(
             f"{name} must be at most {MAX_ID_CHARS} characters, got "
@@ -227,9 +256,13 @@ def _number(name: str, value: object, minimum: float | None) -> float | int:
             f"log a float instead"
         ) from None
     if not finite:
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(
+            f"{name} must be a finite number, got {value!r}; {_NUMBER_FIXES[name]}"
+        )
     if minimum is not None and value < minimum:  # type: ignore[operator]
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        raise ValueError(
+            f"{name} must be a finite number >= 0, got {value!r}; {_NUMBER_FIXES[name]}"
+        )
     return value  # type: ignore[return-value]
 
 
@@ -260,12 +293,28 @@ def _token_count(name: str, value: object) -> int | None:
     if type(value) is not int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(
-                f"{name} must be an int >= 0 or None, got {_describe(value)}"
+                f"{name} must be an int >= 0 or None, got {_describe(value)}; "
+                f"{_count_fix(name, value)}"
             )
         value = operator.index(value)
     if value < 0:
-        raise ValueError(f"{name} must be an int >= 0 or None, got {value!r}")
+        raise ValueError(
+            f"{name} must be >= 0, got {value!r}; {_NEGATIVE_COUNT_FIXES[name]}"
+        )
     return value
+
+
+def _count_fix(name: str, value: object) -> str:
+    """Return the fix for a count that is not an int, for its error message."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:
+            # A Fraction beyond the float range: int() still converts it.
+            finite = True
+        if finite:
+            return "convert it with int()"
+    return f"pass {_COUNT_NAMES[name]} as an int"
 
 
 def _error_text(error: object) -> str | None:

@@ -54,6 +54,7 @@ from telemetry._compare_runs import (
     load_groups,
     mean_or_none,
     missing_key_note,
+    too_few_groups_message,
 )
 from telemetry._compare_text import (
     OneLineParser,
@@ -207,10 +208,13 @@ def compare_groups(
     options = CompareOptions() if options is None else options
     report = ReadReport() if report is None else report
     if len(groups) < 2:
-        found = ", ".join(sorted(groups)) or "none"
         raise ValueError(
-            f"need at least 2 groups to compare by {key}, found {found}; "
-            "pass more logs, widen --since/--until or pick another --by"
+            too_few_groups_message(
+                groups,
+                report,
+                needed=f"groups to compare by {key}",
+                remedy="pass more logs, widen --since/--until or pick another --by",
+            )
         )
 
     pairs_to_run, chosen = _pairs(groups, baseline, all_pairs)

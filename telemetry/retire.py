@@ -39,7 +39,12 @@ from typing import Any, Literal, NamedTuple
 from telemetry import TelemetryLogger, new_run_id
 from telemetry import statistics as st
 from telemetry._cli import format_number, plural, quiet_on_broken_pipe
-from telemetry._compare_runs import GroupRuns, load_groups, parse_ts
+from telemetry._compare_runs import (
+    GroupRuns,
+    load_groups,
+    parse_ts,
+    too_few_groups_message,
+)
 from telemetry._compare_text import OneLineParser, format_table, instant, log_paths
 from telemetry.compare import CompareOptions, Comparison, compare_groups
 from telemetry.logread import PathArg, ReadReport, read_events
@@ -244,6 +249,17 @@ def assess(
     policy = RetirementPolicy() if policy is None else policy
     report = ReadReport()
     groups = load_groups(paths, since=since, until=until, report=report)
+    if len(groups) < 2:
+        # Checked here, not left to compare_groups, because its message names
+        # compare's flags, such as --by, which retire does not have.
+        raise ValueError(
+            too_few_groups_message(
+                groups,
+                report,
+                needed="agents to assess",
+                remedy="pass logs with runs of more agents or widen --since/--until",
+            )
+        )
     options = CompareOptions(
         confidence=policy.confidence,
         sequential=policy.sequential,

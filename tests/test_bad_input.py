@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ BASE: dict[str, Any] = {"agent": "agent", "run_id": "run", "latency_ms": 1.0}
 NUMBER_FIELDS = ("latency_ms", "cost_usd", "reward")
 COUNT_FIELDS = ("tokens_in", "tokens_out", "repeat")
 TEXT_FIELDS = ("agent", "run_id", "model", "parent_run_id", "case_id", "kind")
+COUNT_NAMES = {
+    "tokens_in": "the prompt token count",
+    "tokens_out": "the completion token count",
+    "repeat": "the repeat index",
+}
 
 
 class ReprRaises:
@@ -94,7 +100,12 @@ def assert_rejected_and_survived(
 def test_non_finite_number_rejected(
     log: TelemetryLogger, path: Path, field: str, value: float
 ) -> None:
-    message = f"{field} must be a finite number, got {value!r}"
+    fixes = {
+        "latency_ms": "pass the run's wall time in milliseconds",
+        "cost_usd": "pass the run's cost in US dollars, or None if unknown",
+        "reward": "pass the run's score, or None if it has none",
+    }
+    message = f"{field} must be a finite number, got {value!r}; {fixes[field]}"
 
     assert_rejected_and_survived(log, path, ValueError, message, **{field: value})
 
@@ -104,7 +115,10 @@ def test_non_finite_number_rejected(
 def test_non_finite_count_rejected(
     log: TelemetryLogger, path: Path, field: str, value: float
 ) -> None:
-    message = f"{field} must be an int >= 0 or None, got float {value!r}"
+    message = (
+        f"{field} must be an int >= 0 or None, got float {value!r}; "
+        f"pass {COUNT_NAMES[field]} as an int"
+    )
 
     assert_rejected_and_survived(log, path, TypeError, message, **{field: value})
 
@@ -132,7 +146,10 @@ def test_bool_as_number_rejected(log: TelemetryLogger, path: Path, field: str) -
 
 @pytest.mark.parametrize("field", COUNT_FIELDS)
 def test_bool_as_count_rejected(log: TelemetryLogger, path: Path, field: str) -> None:
-    message = f"{field} must be an int >= 0 or None, got bool False"
+    message = (
+        f"{field} must be an int >= 0 or None, got bool False; "
+        f"pass {COUNT_NAMES[field]} as an int"
+    )
 
     assert_rejected_and_survived(log, path, TypeError, message, **{field: False})
 
@@ -176,9 +193,15 @@ WRONG_TYPES = [
         "agent",
         b"agent",
         TypeError,
-        "agent must be a non-empty string, got bytes b'agent'",
+        "agent must be a non-empty string, got bytes b'agent'; pass the agent's name",
     ),
-    ("run_id", 42, TypeError, "run_id must be a non-empty string, got int 42"),
+    (
+        "run_id",
+        42,
+        TypeError,
+        "run_id must be a non-empty string, got int 42; pass a fresh id from "
+        "new_run_id()",
+    ),
     (
         "latency_ms",
         "12",
@@ -197,12 +220,18 @@ WRONG_TYPES = [
         TypeError,
         "reward must be an int or float, got dict {}; convert it with float()",
     ),
-    ("tokens_in", "3", TypeError, "tokens_in must be an int >= 0 or None, got str '3'"),
+    (
+        "tokens_in",
+        "3",
+        TypeError,
+        "tokens_in must be an int >= 0 or None, got str '3'; pass the prompt token "
+        "count as an int",
+    ),
     (
         "tokens_out",
         2.0,
         TypeError,
-        "tokens_out must be an int >= 0 or None, got float 2.0",
+        "tokens_out must be an int >= 0 or None, got float 2.0; convert it with int()",
     ),
     (
         "error",
@@ -210,24 +239,50 @@ WRONG_TYPES = [
         TypeError,
         "error must be a string, an exception or None, got list ['x']",
     ),
-    ("model", 3.5, TypeError, "model must be a non-empty string, got float 3.5"),
+    (
+        "model",
+        3.5,
+        TypeError,
+        "model must be a non-empty string, got float 3.5; pass the model's name, "
+        "or None",
+    ),
     (
         "parent_run_id",
         b"r",
         TypeError,
-        "parent_run_id must be a non-empty string, got bytes b'r'",
+        "parent_run_id must be a non-empty string, got bytes b'r'; pass the "
+        "calling run's run_id, or None",
     ),
-    ("case_id", 7, TypeError, "case_id must be a non-empty string, got int 7"),
-    ("repeat", "1", TypeError, "repeat must be an int >= 0 or None, got str '1'"),
-    ("repeat", -1, ValueError, "repeat must be an int >= 0 or None, got -1"),
+    (
+        "case_id",
+        7,
+        TypeError,
+        "case_id must be a non-empty string, got int 7; pass the eval case's id, "
+        "or None",
+    ),
+    (
+        "repeat",
+        "1",
+        TypeError,
+        "repeat must be an int >= 0 or None, got str '1'; pass the repeat index as "
+        "an int",
+    ),
+    ("repeat", -1, ValueError, "repeat must be >= 0, got -1; count repeats from 0"),
     ("tags", "a,b", TypeError, "tags must be a list of strings, got str 'a,b'"),
     ("tags", {"a": 1}, TypeError, "tags must be a list of strings, got dict {'a': 1}"),
-    ("tags", ["a", 2], TypeError, "tags item must be a non-empty string, got int 2"),
+    (
+        "tags",
+        ["a", 2],
+        TypeError,
+        "tags item must be a non-empty string, got int 2; pass each tag as a "
+        "non-empty string",
+    ),
     (
         "kind",
         ("decision",),
         TypeError,
-        "kind must be a non-empty string, got tuple ('decision',)",
+        "kind must be a non-empty string, got tuple ('decision',); pass 'decision' "
+        "for a verdict, or None for a run",
     ),
     (
         "meta",
@@ -256,6 +311,72 @@ def test_wrong_type_rejected(
     assert_rejected_and_survived(log, path, error, message, **{field: value})
 
 
+IDENTIFIER_FIXES = {
+    "agent": "pass the agent's name",
+    "run_id": "pass a fresh id from new_run_id()",
+    "model": "pass the model's name, or None",
+    "parent_run_id": "pass the calling run's run_id, or None",
+    "case_id": "pass the eval case's id, or None",
+    "kind": "pass 'decision' for a verdict, or None for a run",
+}
+
+
+@pytest.mark.parametrize("field", ["agent", "run_id"])
+def test_none_identifier_names_fix(
+    log: TelemetryLogger, path: Path, field: str
+) -> None:
+    message = (
+        f"{field} must be a non-empty string, got NoneType None; "
+        f"{IDENTIFIER_FIXES[field]}"
+    )
+
+    assert_rejected_and_survived(log, path, TypeError, message, **{field: None})
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+def test_empty_identifier_names_fix(
+    log: TelemetryLogger, path: Path, field: str
+) -> None:
+    message = f"{field} must be a non-empty string, got ''; {IDENTIFIER_FIXES[field]}"
+
+    assert_rejected_and_survived(log, path, ValueError, message, **{field: ""})
+
+
+@pytest.mark.parametrize("value", [2.0, Fraction(5, 2)], ids=["float", "fraction"])
+@pytest.mark.parametrize("field", COUNT_FIELDS)
+def test_fractional_count_suggests_int(
+    log: TelemetryLogger, path: Path, field: str, value: object
+) -> None:
+    message = (
+        f"{field} must be an int >= 0 or None, got {type(value).__name__} "
+        f"{value!r}; convert it with int()"
+    )
+
+    assert_rejected_and_survived(log, path, TypeError, message, **{field: value})
+
+
+def test_huge_fraction_count_suggests_int(log: TelemetryLogger, path: Path) -> None:
+    # Too large for a float, so the finiteness check behind the fix overflows.
+    with pytest.raises(TypeError) as caught:
+        log.log_event(**call(tokens_in=Fraction(10**400, 3)))
+    events = finish(log, path)
+
+    assert str(caught.value).startswith("tokens_in must be an int >= 0 or None, got ")
+    assert str(caught.value).endswith("; convert it with int()")
+    assert [event["agent"] for event in events] == ["before", "after"]
+
+
+@pytest.mark.parametrize("field", ["tokens_in", "tokens_out"])
+def test_negative_token_count_rejected(
+    log: TelemetryLogger, path: Path, field: str
+) -> None:
+    message = (
+        f"{field} must be >= 0, got -3; pass {COUNT_NAMES[field]}, or None if unknown"
+    )
+
+    assert_rejected_and_survived(log, path, ValueError, message, **{field: -3})
+
+
 @pytest.mark.parametrize(
     "value",
     [{1, 2}, b"raw", object(), datetime(2026, 1, 1), 1j],
@@ -274,7 +395,10 @@ def test_unserializable_meta_rejected(
 
 
 def test_repr_raising_agent_rejected(log: TelemetryLogger, path: Path) -> None:
-    message = "agent must be a non-empty string, got a ReprRaises whose repr raised"
+    message = (
+        "agent must be a non-empty string, got a ReprRaises whose repr raised; "
+        "pass the agent's name"
+    )
 
     assert_rejected_and_survived(log, path, TypeError, message, agent=ReprRaises())
 

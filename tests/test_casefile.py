@@ -116,8 +116,23 @@ def test_load_cases_rejects_empty_file(tmp_path: Path) -> None:
 
 
 def test_load_cases_missing_file_raises(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        load_cases(tmp_path / "absent.jsonl")
+    path = tmp_path / "absent.jsonl"
+
+    with pytest.raises(FileNotFoundError) as caught:
+        load_cases(path)
+
+    assert str(caught.value) == (
+        f"cases file '{path}' not found; pass an existing JSONL file of cases"
+    )
+
+
+def test_load_cases_folder_raises(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as caught:
+        load_cases(tmp_path)
+
+    assert str(caught.value) == (
+        f"cases file '{tmp_path}' is a folder; pass a JSONL file of cases"
+    )
 
 
 @pytest.mark.parametrize(

@@ -494,6 +494,67 @@ def test_compare_needs_two_groups(tmp_path: Path) -> None:
         compare(path)
 
 
+def test_compare_one_group_names_compare_flags(tmp_path: Path) -> None:
+    path = write_log(tmp_path / "e.jsonl", [make_event(0, "solo")])
+
+    with pytest.raises(ValueError) as error:
+        compare(path)
+
+    assert str(error.value) == (
+        "need at least 2 groups to compare by agent, found solo; pass more logs, "
+        "widen --since/--until or pick another --by"
+    )
+
+
+def test_compare_non_events_counts_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a", "input": 1}\n{"id": "b", "input": 2}\n')
+
+    with pytest.raises(ValueError) as error:
+        compare(path)
+
+    assert str(error.value) == (
+        "need at least 2 groups to compare by agent, found no events because 2 of "
+        f"2 lines were skipped as not events (2 bad ts), first at {path}:1; a valid "
+        "event line is a JSON object with the core keys ts, agent, run_id, "
+        "latency_ms, cost_usd, tokens_in, tokens_out, error and reward; pass an "
+        "event log"
+    )
+
+
+def test_compare_one_group_counts_skipped(tmp_path: Path) -> None:
+    events = [make_event(i, "solo") for i in range(3)]
+    path = write_log(tmp_path / "e.jsonl", events, extra=b"{oops\n")
+
+    with pytest.raises(ValueError) as error:
+        compare(path)
+
+    assert str(error.value) == (
+        "need at least 2 groups to compare by agent, found solo; pass more logs, "
+        "widen --since/--until or pick another --by. 1 of 4 lines was skipped as "
+        f"not an event (1 not JSON), first at {path}:4; a valid event line is a "
+        "JSON object with the core keys ts, agent, run_id, latency_ms, cost_usd, "
+        "tokens_in, tokens_out, error and reward"
+    )
+
+
+def test_main_non_events_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a", "input": 1}\n')
+
+    status = main([str(path)])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert err.startswith(
+        "telemetry-compare: error: need at least 2 groups to compare by agent, "
+        "found no events because 1 of 1 line was skipped as not an event"
+    )
+    assert err.count("\n") == 1
+
+
 def test_compare_missing_key_suggests_meta(tmp_path: Path) -> None:
     events = [make_event(i, "ab"[i % 2], meta={"team": "x"}) for i in range(10)]
     path = write_log(tmp_path / "e.jsonl", events)

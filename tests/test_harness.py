@@ -538,7 +538,21 @@ def test_main_reports_missing_cases_file(
 
     assert status == 2
     assert err == (
-        f"telemetry-eval: error: [Errno 2] No such file or directory: '{missing}'\n"
+        f"telemetry-eval: error: cases file '{missing}' not found; pass an existing "
+        "JSONL file of cases\n"
+    )
+
+
+def test_main_reports_cases_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([str(tmp_path), "--agent", "eval.agents.arithmetic:solve"])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert err == (
+        f"telemetry-eval: error: cases file '{tmp_path}' is a folder; pass a JSONL "
+        "file of cases\n"
     )
 
 
@@ -578,7 +592,38 @@ def test_main_reports_bad_concurrency(
 
     assert status == 2
     assert capsys.readouterr().err == (
-        "telemetry-eval: error: concurrency must be an int >= 1, got 0\n"
+        "telemetry-eval: error: argument --concurrency: must be an int >= 1, got "
+        "'0'; pass e.g. --concurrency 8\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "soon"])
+def test_main_reports_bad_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
+
+    status = main([str(cases), "--agent", "json:dumps", "--timeout", value])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "telemetry-eval: error: argument --timeout: must be a finite number of "
+        f"seconds > 0, got '{value}'; pass e.g. --timeout 30\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "2.5"])
+def test_main_reports_bad_repeats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    cases = write_cases(tmp_path / "cases.jsonl", '{"id": "a", "input": 1}')
+
+    status = main([str(cases), "--agent", "json:dumps", "--repeats", value])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"telemetry-eval: error: argument --repeats: must be an int >= 1, got "
+        f"'{value}'; pass e.g. --repeats 1\n"
     )
 
 
@@ -608,7 +653,8 @@ def test_module_entry_point_exits_2(tmp_path: Path) -> None:
 
     assert completed.returncode == 2
     assert completed.stderr == (
-        "telemetry-eval: error: [Errno 2] No such file or directory: 'absent.jsonl'\n"
+        "telemetry-eval: error: cases file 'absent.jsonl' not found; pass an "
+        "existing JSONL file of cases\n"
     )
 
 

@@ -493,6 +493,46 @@ def test_main_apply_to_folder_exits_2(
     assert "is a folder; name the live log with --log" in capsys.readouterr().err
 
 
+def test_assess_one_agent_names_retire_flags(tmp_path: Path) -> None:
+    path = agents_log(tmp_path / "e.jsonl", {"solo": {}}, cases=3)
+
+    with pytest.raises(ValueError) as caught:
+        assess(path)
+
+    assert str(caught.value) == (
+        "need at least 2 agents to assess, found solo; pass logs with runs of "
+        "more agents or widen --since/--until"
+    )
+
+
+def test_main_one_agent_omits_by(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = agents_log(tmp_path / "e.jsonl", {"solo": {}}, cases=3)
+
+    status = main([str(path)])
+    err = capsys.readouterr().err
+
+    assert status == 2
+    assert err.startswith("telemetry-retire: error: need at least 2 agents")
+    assert "--by" not in err
+
+
+def test_assess_non_events_counts_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text('{"id": "a", "input": 1}\n' * 3)
+
+    with pytest.raises(ValueError) as caught:
+        assess(path)
+
+    assert str(caught.value) == (
+        "need at least 2 agents to assess, found no events because 3 of 3 lines "
+        f"were skipped as not events (3 bad ts), first at {path}:1; a valid event "
+        "line is a JSON object with the core keys ts, agent, run_id, latency_ms, "
+        "cost_usd, tokens_in, tokens_out, error and reward; pass an event log"
+    )
+
+
 @pytest.fixture(scope="module")
 def planted_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Run the bundled agents on the arithmetic cases and judge them."""
