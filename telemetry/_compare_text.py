@@ -142,6 +142,7 @@ def _notes(result: Comparison, confidence: str) -> list[str]:
     lines = [
         "Δ is first minus second. n: cases with a reward in both (paired) or "
         "runs with a reward (unpaired).",
+        "Intervals are per comparison; p (Holm) is adjusted across comparisons.",
         "pass +/-: cases only the first passes / only the second passes (paired only).",
         f"cases for ±{options.min_effect:g}: cases (per group when unpaired) "
         f"needed to detect that reward difference with {options.power:.0%} "
