@@ -13,13 +13,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
 import anyio
 
 from eval.casefile import load_cases
-from eval.harness import run_eval
+from eval.harness import count_argument, run_eval
 from telemetry import LoggerSettings, TelemetryLogger, get_logger
 from telemetry._cli import plural, quiet_on_broken_pipe
 from telemetry.summarize import format_table, summarize
@@ -69,10 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "telemetry/events.jsonl)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=2, help="runs per case and agent (default 2)"
+        "--repeats",
+        type=partial(count_argument, "--repeats", 2),
+        default=2,
+        help="runs per case and agent (default 2)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=8, help="maximum runs in flight (default 8)"
+        "--concurrency",
+        type=partial(count_argument, "--concurrency", 8),
+        default=8,
+        help="maximum runs in flight (default 8)",
     )
     try:
         args = parser.parse_args(argv)

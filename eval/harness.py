@@ -295,7 +295,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--concurrency",
-        type=partial(_count_arg, "--concurrency", 8),
+        type=partial(count_argument, "--concurrency", 8),
         default=8,
         help="maximum runs in flight (default 8)",
     )
@@ -308,7 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--repeats",
-        type=partial(_count_arg, "--repeats", 1),
+        type=partial(count_argument, "--repeats", 1),
         default=1,
         help="runs per case and agent (default 1)",
     )
@@ -322,7 +322,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _count_arg(flag: str, example: int, text: str) -> int:
+def count_argument(flag: str, example: int, text: str) -> int:
+    """Parse a command-line count that must be >= 1, or say which flag is wrong."""
     try:
         value = int(text)
     except ValueError:

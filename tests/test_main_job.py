@@ -159,5 +159,6 @@ def test_main_job_rejects_bad_repeats(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert (
         completed.stderr
-        == "python -m eval: error: repeats must be an int >= 1, got 0\n"
+        == "python -m eval: error: argument --repeats: must be an int >= 1, "
+        "got '0'; pass e.g. --repeats 2\n"
     )
