@@ -45,6 +45,14 @@ _MAX_WRITE_BYTES = 1024 * 1024
 _HANDOFF_TIMEOUT = 0.002
 """Longest a producer waits for a starved writer to finish one round, seconds."""
 
+_HANDOFF_EVERY = 256
+"""Fewest queued lines between two hand-offs, whatever the batch size."""
+
+_BACKOFF_MIN = 0.01
+_BACKOFF_MAX = 1.0
+"""Pause in hand-offs after one in which the writer made no progress, seconds; it
+doubles while the writer stays stuck and resets once a hand-off succeeds."""
+
 
 class _FlushMark(NamedTuple):
     """The counters at the start of a flush."""
@@ -96,6 +104,9 @@ class TelemetryLogger:
         self._wake = Wakeup()
         self._round_done = threading.Lock()
         self._round_ended = 0.0
+        self._progress = 0
+        self._handing_off: set[int] = set()
+        self._handoff_backoff = 0.0
         self._handoff_resumes = 0.0
         self._starting = False
         self._buffer: list[bytes] = []
@@ -288,6 +299,10 @@ class TelemetryLogger:
         lock = self._lock
         while not lock.acquire(False):
             time.sleep(0)
+        # NOTE: an exception raised by a signal handler (KeyboardInterrupt) just
+        # after acquire() returns, before the try, leaves the lock held, and the
+        # writer then waits for it until exit. The signal module's documentation
+        # warns that such exceptions can leave any code in an inconsistent state.
         try:
             start = self._writer is None and self._claim_writer_start()
             accepted = (
@@ -304,8 +319,9 @@ class TelemetryLogger:
                 wake = queued >= settings.batch_size and not self._wake_sent
                 if wake:
                     self._wake_sent = True
-                # A whole batch more has come in since the writer was woken.
-                behind = queued % settings.batch_size == 0 and not wake
+                # Another batch has come in since the writer was woken.
+                step = max(settings.batch_size, _HANDOFF_EVERY)
+                behind = not wake and queued % step == 0
         finally:
             lock.release()
 
@@ -313,34 +329,49 @@ class TelemetryLogger:
             self._start_writer()
         elif wake:
             self._wake.set()
-        elif behind:
+        elif behind and in_event_loop():
             self._let_writer_run()
         return accepted
 
     def _let_writer_run(self) -> None:
         """Wait, without the GIL, until the writer finishes one round.
 
-        CPython hands the GIL to a waiting thread only after it has been denied it
-        for a whole switch interval (5 ms), and a busy event loop lets go of the
-        GIL briefly at every turn, which restarts that wait. So the writer, woken
-        but waiting for the GIL, can wait until the loop goes idle, while the
-        queue fills. Blocking here gives it the GIL for one round of taking,
-        writing and counting a batch; the timeout bounds the wait when the disk,
-        not the GIL, is what holds it up.
+        Called on event-loop threads only. CPython hands the GIL to a waiting
+        thread only after it has been denied it for a whole switch interval
+        (5 ms), and a busy event loop lets go of the GIL briefly at every turn,
+        which restarts that wait. So the writer, woken but waiting for the GIL,
+        can wait until the loop goes idle, while the queue fills. Blocking here
+        gives it the GIL for one round of taking, writing and counting a batch.
+        The timeout bounds the wait when the disk, not the GIL, holds the writer
+        up, and a wait in which the writer made no progress pauses hand-offs.
         """
         writer = self._writer
         if writer is None or writer is threading.current_thread():
             return
-        now = time.monotonic()
-        if now < self._handoff_resumes:
+        thread = threading.get_ident()
+        # A signal handler that logs during the wait must not wait in turn, or
+        # handlers on a fast timer would nest without end.
+        if thread in self._handing_off or time.monotonic() < self._handoff_resumes:
             return
 
-        gate = self._round_done
+        self._handing_off.add(thread)
+        try:
+            self._wait_for_round()
+        finally:
+            self._handing_off.discard(thread)
+
+    def _wait_for_round(self) -> None:
+        gate, progress = self._round_done, self._progress
         gate.acquire(False)  # Forget rounds that ended before this call.
-        if not gate.acquire(timeout=_HANDOFF_TIMEOUT):
-            # The disk is holding the writer up, not the GIL: waiting for it at
+        if gate.acquire(timeout=_HANDOFF_TIMEOUT):
+            self._handoff_backoff = 0.0
+        elif self._progress == progress:
+            # Not one step in the whole wait, so the writer sits in a system call
+            # that the disk holds up rather than waiting for the GIL: waiting at
             # every batch would only slow the producers down.
-            self._handoff_resumes = now + self.settings.flush_interval
+            backoff = min(max(2 * self._handoff_backoff, _BACKOFF_MIN), _BACKOFF_MAX)
+            self._handoff_backoff = backoff
+            self._handoff_resumes = time.monotonic() + backoff
 
     def _maybe_checkpoint(self) -> Accepted:
         """Decide, at the end of a yield window, whether this call yields."""
@@ -624,6 +655,7 @@ class TelemetryLogger:
             while True:
                 self._end_round()
                 self._wake.wait(self.settings.flush_interval)
+                self._progress += 1
                 batch, flush_wanted, stopping = self._take_batch()
                 if batch:
                     self._write_batch(sink, batch)
@@ -641,6 +673,7 @@ class TelemetryLogger:
             sink.close()
 
     def _end_round(self) -> None:
+        self._progress += 1
         self._round_ended = time.monotonic()
         # Only this thread releases the gate, so it cannot be released twice.
         if self._round_done.locked():
@@ -745,6 +778,7 @@ class TelemetryLogger:
 
     def _record_written(self, lines: int, size: int, whole_batch: bool) -> None:
         with self._lock:
+            self._progress += 1
             self._written += lines
             self._resolved += lines
             self._pending_bytes -= size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -663,6 +664,97 @@ async def test_writer_keeps_up_with_producer_that_never_yields(
     await log.shutdown()
 
     assert written > 0, "the writer wrote nothing while the producer ran"
+
+
+class CountingGate:
+    """Wraps the writer's round gate and counts the waits for a round."""
+
+    def __init__(self, gate: Any) -> None:
+        self.gate = gate
+        self.waits = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if blocking:
+            self.waits += 1
+        return bool(self.gate.acquire(blocking, timeout))
+
+    def locked(self) -> bool:
+        return bool(self.gate.locked())
+
+    def release(self) -> None:
+        self.gate.release()
+
+
+@pytest.mark.anyio
+async def test_stuck_disk_pauses_handoffs(log_path: Path) -> None:
+    # A writer stuck in a slow write() cannot use the GIL it is lent, so after
+    # a wait without progress the producers stop waiting for it for a while,
+    # however short flush_interval is.
+    log = TelemetryLogger(
+        log_path, file_ops=SlowWrites(0.2), batch_size=16, flush_interval=0.001
+    )
+    gate = CountingGate(log._round_done)
+    log._round_done = gate  # type: ignore[assignment]
+
+    for index in range(256 * 50):
+        await log.log_event("agent", "r", index)
+    assert await log.shutdown(timeout=30)
+
+    assert gate.waits <= 10
+    assert log.stats().written == 256 * 50
+
+
+def test_threads_never_wait_for_writer(log_path: Path) -> None:
+    # Outside an event loop nothing starves the writer, so producers never wait.
+    log = TelemetryLogger(log_path, batch_size=1)
+    gate = CountingGate(log._round_done)
+    log._round_done = gate  # type: ignore[assignment]
+
+    def produce() -> None:
+        for index in range(2000):
+            log.log_event_sync("agent", "r", index)
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    thread.join()
+    assert log.shutdown_sync(timeout=10)
+
+    assert gate.waits == 0
+    assert log.stats().written == 2000
+
+
+@pytest.mark.anyio
+async def test_logging_signal_handlers_do_not_nest(log_path: Path) -> None:
+    # A handler that logs may run while this thread waits for the writer; it
+    # must not wait again, or handlers on a 1 ms timer nest until the stack
+    # overflows.
+    log = TelemetryLogger(log_path, batch_size=2)
+    depth = deepest = 0
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal depth, deepest
+        depth += 1
+        deepest = max(deepest, depth)
+        try:
+            log.log_event_sync("handler", "r", 1.0)
+        finally:
+            depth -= 1
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            await log.log_event("loop", "r", 1.0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert await log.shutdown(timeout=10)
+    stats = log.stats()
+
+    assert deepest <= 2
+    assert stats.written == stats.accepted
+    assert len(read_lines(log_path)) == stats.written
 
 
 def test_new_run_id_is_uuid4() -> None:
