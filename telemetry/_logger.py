@@ -43,15 +43,17 @@ _MAX_WRITE_BYTES = 1024 * 1024
 """Largest single write; bigger batches are split at line boundaries."""
 
 _HANDOFF_TIMEOUT = 0.002
-"""Longest a producer waits for a starved writer to finish one round, seconds."""
+"""Maximum wait of a producer for a starved writer to finish one round, seconds."""
 
 _HANDOFF_EVERY = 256
 """Fewest queued lines between two hand-offs, whatever the batch size."""
 
 _BACKOFF_MIN = 0.01
+"""Pause in hand-offs after a wait in which the writer made no progress, seconds."""
+
 _BACKOFF_MAX = 1.0
-"""Pause in hand-offs after one in which the writer made no progress, seconds; it
-doubles while the writer stays stuck and resets once a hand-off succeeds."""
+"""Maximum pause: it doubles while the writer stays stuck, up to this many seconds,
+and resets once a hand-off succeeds."""
 
 
 class _FlushMark(NamedTuple):
