@@ -628,8 +628,8 @@ async def test_many_tasks_interleave_with_loop(log_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_writer_keeps_up_with_busy_loop(log_path: Path) -> None:
-    # Tasks that always have work keep the GIL from the writer thread, since the
-    # loop lets go of it only for an instant per turn; the writer must still
+    # Tasks that always have work keep the GIL from the writer thread, because
+    # the loop lets go of it only for an instant per turn. The writer must still
     # write while the loop is busy, not only when it next goes idle.
     log = TelemetryLogger(log_path, batch_size=256, flush_interval=0.02)
     written_while_busy = 0
@@ -725,9 +725,9 @@ def test_threads_never_wait_for_writer(log_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_logging_signal_handlers_do_not_nest(log_path: Path) -> None:
-    # A handler that logs may run while this thread waits for the writer; it
-    # must not wait again, or handlers on a 1 ms timer nest until the stack
-    # overflows.
+    # A handler that logs may run while this thread waits for the writer. It
+    # must not wait again, because handlers on a 1 ms timer would then nest
+    # until the stack overflows.
     log = TelemetryLogger(log_path, batch_size=2)
     depth = deepest = 0
 

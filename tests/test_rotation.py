@@ -125,8 +125,9 @@ def test_rotate_bytes_splits_into_named_set(tmp_path: Path) -> None:
 
 
 def test_file_over_limit_rotates_on_open(tmp_path: Path) -> None:
-    # Each short-lived process opens the file once; one that finds it over the
-    # limit must rotate it before writing, or the file would grow without end.
+    # Each short-lived process opens the file once. One that finds it over the
+    # limit must rotate it before writing, because otherwise the file would grow
+    # without end.
     path = tmp_path / "events.jsonl"
     for run in range(3):
         with TelemetryLogger(path, rotate_bytes=500) as log:
