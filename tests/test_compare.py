@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from broken_pipe import run_with_closed_stdout
 from scipy import stats as sps
 
 from eval.casefile import load_cases
@@ -56,27 +56,6 @@ def write_log(path: Path, events: list[dict[str, Any]], extra: bytes = b"") -> P
     """Write events as JSONL, then any extra raw bytes."""
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events) + extra)
     return path
-
-
-def run_with_closed_stdout(
-    args: list[str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT if cwd is None else cwd,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-    finally:
-        os.close(write_end)
 
 
 def paired_events(

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
+from broken_pipe import run_with_closed_stdout
 
 from eval.agents import AgentResult
 from eval.casefile import Case
@@ -450,27 +451,6 @@ def test_run_eval_hides_progress_off_terminal(
     run_eval_sync(CASES, [echo], logger=logger)
 
     assert capsys.readouterr().err == ""
-
-
-def run_with_closed_stdout(
-    args: list[str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT if cwd is None else cwd,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-    finally:
-        os.close(write_end)
 
 
 def test_main_runs_bundled_agent(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from broken_pipe import run_with_closed_stdout
 
 from eval.casefile import load_cases
 from eval.harness import run_eval_sync
@@ -86,27 +85,6 @@ def agents_log(
             i += 1
     path.write_bytes(b"".join(lines))
     return path
-
-
-def run_with_closed_stdout(
-    args: list[str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT if cwd is None else cwd,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-    finally:
-        os.close(write_end)
 
 
 def verdict_of(verdicts: list[Verdict], agent: str) -> Verdict:

@@ -6,10 +6,7 @@ import csv
 import io
 import json
 import math
-import os
 import random
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ import duckdb
 import numpy as np
 import orjson
 import pytest
+from broken_pipe import run_with_closed_stdout
 from scipy import stats
 
 from telemetry import summarize as summarize_module
@@ -33,28 +31,6 @@ from telemetry.summarize import (
 )
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=timezone.utc)
-ROOT = Path(__file__).parents[1]
-
-
-def run_with_closed_stdout(
-    args: list[str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run Python with args, its stdout a pipe whose reader is gone, as after head."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT if cwd is None else cwd,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-    finally:
-        os.close(write_end)
 
 
 def make_event(i: int, **changes: Any) -> dict[str, Any]:
