@@ -323,7 +323,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def count_argument(flag: str, example: int, text: str) -> int:
-    """Parse a command-line count that must be >= 1, or say which flag is wrong."""
+    """Parse a command-line count >= 1, and name the flag when it is invalid."""
     try:
         value = int(text)
     except ValueError:

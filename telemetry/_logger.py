@@ -92,6 +92,7 @@ class TelemetryLogger:
         if path is not None:
             changes["path"] = path
         self.settings = settings.replace(**changes) if changes else settings
+        self._handoff_step = max(self.settings.batch_size, _HANDOFF_EVERY)
         # Resolved once, so a later os.chdir() cannot split one log over two files.
         self._path = self.settings.path.absolute()
         self._file_ops = file_ops or FileOps()
@@ -322,8 +323,7 @@ class TelemetryLogger:
                 if wake:
                     self._wake_sent = True
                 # Another batch has come in since the writer was woken.
-                step = max(settings.batch_size, _HANDOFF_EVERY)
-                behind = not wake and queued % step == 0
+                behind = not wake and queued % self._handoff_step == 0
         finally:
             lock.release()
 
@@ -351,8 +351,8 @@ class TelemetryLogger:
         if writer is None or writer is threading.current_thread():
             return
         thread = threading.get_ident()
-        # A signal handler that logs during the wait must not wait in turn, or
-        # handlers on a fast timer would nest without end.
+        # A signal handler that logs during the wait must not wait in turn,
+        # because handlers on a fast timer would then nest without end.
         if thread in self._handing_off or time.monotonic() < self._handoff_resumes:
             return
 
@@ -363,14 +363,15 @@ class TelemetryLogger:
             self._handing_off.discard(thread)
 
     def _wait_for_round(self) -> None:
+        """Wait for the writer's round, and pause hand-offs if it made no progress."""
         gate, progress = self._round_done, self._progress
         gate.acquire(False)  # Forget rounds that ended before this call.
         if gate.acquire(timeout=_HANDOFF_TIMEOUT):
             self._handoff_backoff = 0.0
         elif self._progress == progress:
-            # Not one step in the whole wait, so the writer sits in a system call
-            # that the disk holds up rather than waiting for the GIL: waiting at
-            # every batch would only slow the producers down.
+            # No progress in the whole wait, so the disk is holding the writer in
+            # a system call. Waiting again at every batch would only slow the
+            # producers down.
             backoff = min(max(2 * self._handoff_backoff, _BACKOFF_MIN), _BACKOFF_MAX)
             self._handoff_backoff = backoff
             self._handoff_resumes = time.monotonic() + backoff
@@ -675,6 +676,7 @@ class TelemetryLogger:
             sink.close()
 
     def _end_round(self) -> None:
+        """Mark one round of the writer done and release a producer waiting for it."""
         self._progress += 1
         self._round_ended = time.monotonic()
         # Only this thread releases the gate, so it cannot be released twice.

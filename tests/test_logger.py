@@ -650,7 +650,7 @@ async def test_writer_keeps_up_with_busy_loop(log_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_writer_keeps_up_with_producer_that_never_yields(
+async def test_writer_keeps_up_without_yields(
     log_path: Path,
 ) -> None:
     log = TelemetryLogger(log_path, batch_size=64, flush_interval=0.02)
