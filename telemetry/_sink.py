@@ -12,19 +12,13 @@ import errno
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC
-
-_TORN_CHECKS = 5
-"""Looks at a tail without a newline before it is taken as another process's write
-in progress rather than as a torn line."""
-
-_TORN_PAUSE = 0.01
-"""Seconds between those looks."""
 
 
 class FileOps:
@@ -33,6 +27,10 @@ class FileOps:
     def open(self, path: str, flags: int, mode: int) -> int:
         """Open ``path`` and return a file descriptor."""
         return os.open(path, flags, mode)
+
+    def lock(self, fd: int, operation: int) -> None:
+        """Take, change or release an advisory lock on the file (``flock``)."""
+        fcntl.flock(fd, operation)
 
     def write(self, fd: int, data: memoryview) -> int:
         """Write some of ``data`` and return how many bytes the kernel took."""
@@ -106,7 +104,6 @@ class FileSink:
         self._fd: int | None = None
         self._read_fd: int | None = None
         self._identity: tuple[int, int] | None = None
-        self._needs_newline = False
 
     def append(self, data: bytes) -> None:
         """Append ``data``, whole lines, as one write where the kernel allows.
@@ -122,29 +119,56 @@ class FileSink:
             OSError: the file could not be opened or nothing was written.
         """
         fd = self._current_fd()
-        if not self._needs_newline:
-            # Another process may have crashed mid-line since this file was
-            # opened; check the tail again before every write.
-            self._needs_newline = not self._ends_with_newline()
-        prefix = 1 if self._needs_newline else 0
-        view = memoryview(b"\n" + data if prefix else data)
+
+        # Each writer holds a shared flock while it looks at the tail and writes,
+        # so a tail without its newline is either another writer's line in progress
+        # or a line torn by a crash (whose lock died with its process).
+        with self._flock(fd, fcntl.LOCK_SH) as locked:
+            if self._ends_with_newline(fd):
+                self._write_all(fd, data, repair=False)
+                return
+            if not locked:
+                self._write_all(fd, data, repair=True)
+                return
+
+        # Tell the two apart by waiting until no one else writes, then looking again.
+        with self._flock(fd, fcntl.LOCK_EX):
+            self._write_all(fd, data, repair=not self._ends_with_newline(fd))
+
+    def _write_all(self, fd: int, data: bytes, *, repair: bool) -> None:
+        # ``repair`` starts the data on a new line, after a torn one.
+        prefix = 1 if repair else 0
+        view = memoryview(b"\n" + data if repair else data)
 
         written = 0
         while written < len(view):
             try:
                 count = self._ops.write(fd, view[written:])
             except OSError as exc:
-                self._note_progress(written)
                 if written > prefix:
                     raise PartialWriteError(written - prefix, exc) from exc
                 raise
             if count == 0:
-                self._note_progress(written)
                 raise PartialWriteError(
                     max(written - prefix, 0), OSError(5, "write() returned 0")
                 )
             written += count
-        self._needs_newline = False
+
+    @contextlib.contextmanager
+    def _flock(self, fd: int, operation: int) -> Iterator[bool]:
+        # Yields whether the lock is held. A filesystem without flock (some network
+        # ones) still gets the write: losing the event would be worse than the
+        # rare blank line a misjudged tail could leave.
+        try:
+            self._ops.lock(fd, operation)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(OSError):
+                self._ops.lock(fd, fcntl.LOCK_UN)
 
     def sync(self) -> None:
         """Flush what was appended to stable storage (fsync).
@@ -223,33 +247,34 @@ class FileSink:
         status = self._ops.fstat(fd)
         self._fd = fd
         self._identity = (status.st_dev, status.st_ino)
-        try:
-            self._read_fd = os.open(self.path, os.O_RDONLY | _CLOEXEC)
-        except OSError:
-            self._read_fd = None
-        self._needs_newline = status.st_size > 0 and not self._ends_with_newline()
+        self._read_fd = self._open_reader()
         return fd
 
-    def _ends_with_newline(self) -> bool:
+    def _open_reader(self) -> int | None:
+        # The tail is read through a second descriptor, which must name the same
+        # file: a rename between the two opens would point it at another one.
+        try:
+            reader = os.open(self.path, os.O_RDONLY | _CLOEXEC)
+        except OSError:
+            return None
+        status = os.fstat(reader)
+        if (status.st_dev, status.st_ino) == self._identity:
+            return reader
+        os.close(reader)
+        return None
+
+    def _ends_with_newline(self, fd: int) -> bool:
         # A crash can leave a torn last line; the next event must start on its own.
-        # Another process's write in progress also shows a line without its
-        # newline yet, so a tail counts as torn only if the file stops growing.
         # Plain os calls, because builtins such as open() are gone when a
         # finalizer logs during interpreter shutdown.
         reader = self._read_fd
         if reader is None:
             return True  # Unreadable (write-only): assume whole lines.
         try:
-            for _ in range(_TORN_CHECKS):
-                size = os.fstat(reader).st_size
-                if size == 0 or os.pread(reader, 1, size - 1) == b"\n":
-                    return True
-                time.sleep(_TORN_PAUSE)
-                if os.fstat(reader).st_size == size:
-                    return False
+            size = self._ops.fstat(fd).st_size
+            return size == 0 or os.pread(reader, 1, size - 1) == b"\n"
         except OSError:
             return True
-        return True  # Still growing: live writers own the tail.
 
     def _path_moved(self) -> bool:
         """Tell whether the path now names another file, or none (rotated, deleted)."""
@@ -277,8 +302,3 @@ class FileSink:
                     self._ops.rename(str(self.path), str(target))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _note_progress(self, written: int) -> None:
-        # Once any byte is in, the repair newline (if one was due) is in too.
-        if written:
-            self._needs_newline = False

@@ -7,15 +7,21 @@ events must all be there, once each, in the order it logged them.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from faults import strict_loads
+
+from telemetry import TelemetryLogger
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESSES = 4
@@ -90,3 +96,44 @@ def test_processes_append_whole_lines(tmp_path: Path) -> None:
     assert switches > PROCESSES, "the processes never wrote at the same time"
     for pid, sequences in by_pid.items():
         assert sequences == list(range(EVENTS)), f"process {pid} out of order"
+
+
+def test_writer_paused_mid_line_is_waited_for(tmp_path: Path) -> None:
+    # Another writer holds the shared lock while its line is half written, as
+    # when the kernel pauses a large write to throttle dirty pages. Its tail
+    # must not be taken for a torn line, or a blank line would follow it.
+    path = tmp_path / "events.jsonl"
+    other = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fcntl.flock(other, fcntl.LOCK_SH)
+    os.write(other, b'{"agent": "other", "part": "fir')
+    done = threading.Event()
+
+    def finish_line() -> None:
+        time.sleep(0.3)
+        os.write(other, b'st"}\n')
+        fcntl.flock(other, fcntl.LOCK_UN)
+        done.set()
+
+    threading.Thread(target=finish_line).start()
+    with TelemetryLogger(path) as log:
+        log.log_event("ours", "r", 1.0)
+        assert log.flush_sync(timeout=10)
+    assert done.is_set()
+    os.close(other)
+
+    lines = path.read_bytes().split(b"\n")
+    assert json.loads(lines[0]) == {"agent": "other", "part": "first"}
+    assert json.loads(lines[1])["agent"] == "ours"
+    assert lines[2:] == [b""]
+
+
+def test_torn_tail_without_writer_repaired_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"agent": "crashed", "part": "fir')
+    with TelemetryLogger(path) as log:
+        log.log_event("ours", "r", 1.0)
+
+    lines = path.read_bytes().split(b"\n")
+    assert lines[0] == b'{"agent": "crashed", "part": "fir'
+    assert json.loads(lines[1])["agent"] == "ours"
+    assert lines[2:] == [b""]
