@@ -20,6 +20,11 @@ __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC
 
+_EXCLUSIVE_WAIT = 2.0
+"""Seconds to wait for the other writers to release the file, when it ends without a
+newline, before the open line is taken as torn. The kernel can pause a large write
+for a few hundred milliseconds to throttle dirty pages."""
+
 
 class FileOps:
     """The system calls the sink makes; subclass it to inject faults."""
@@ -123,7 +128,7 @@ class FileSink:
         # Each writer holds a shared flock while it looks at the tail and writes,
         # so a tail without its newline is either another writer's line in progress
         # or a line torn by a crash (whose lock died with its process).
-        with self._flock(fd, fcntl.LOCK_SH) as locked:
+        with self._flock(fd, exclusive=False) as locked:
             if self._ends_with_newline(fd):
                 self._write_all(fd, data, repair=False)
                 return
@@ -132,7 +137,7 @@ class FileSink:
                 return
 
         # Tell the two apart by waiting until no one else writes, then looking again.
-        with self._flock(fd, fcntl.LOCK_EX):
+        with self._flock(fd, exclusive=True):
             self._write_all(fd, data, repair=not self._ends_with_newline(fd))
 
     def _write_all(self, fd: int, data: bytes, *, repair: bool) -> None:
@@ -155,20 +160,41 @@ class FileSink:
             written += count
 
     @contextlib.contextmanager
-    def _flock(self, fd: int, operation: int) -> Iterator[bool]:
+    def _flock(self, fd: int, *, exclusive: bool) -> Iterator[bool]:
         # Yields whether the lock is held. A filesystem without flock (some network
         # ones) still gets the write: losing the event would be worse than the
         # rare blank line a misjudged tail could leave.
+        if exclusive:
+            locked = self._lock_exclusive(fd)
+        else:
+            try:
+                self._ops.lock(fd, fcntl.LOCK_SH)
+                locked = True
+            except OSError:
+                locked = False
         try:
-            self._ops.lock(fd, operation)
-        except OSError:
-            yield False
-            return
-        try:
-            yield True
+            yield locked
         finally:
-            with contextlib.suppress(OSError):
-                self._ops.lock(fd, fcntl.LOCK_UN)
+            if locked:
+                with contextlib.suppress(OSError):
+                    self._ops.lock(fd, fcntl.LOCK_UN)
+
+    def _lock_exclusive(self, fd: int) -> bool:
+        # Linux grants new shared locks while an exclusive request waits, so a
+        # blocking request could wait for ever behind busy writers; poll instead.
+        deadline = time.monotonic() + _EXCLUSIVE_WAIT
+        pause = 0.0005
+        while True:
+            try:
+                self._ops.lock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+            except OSError:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
     def sync(self) -> None:
         """Flush what was appended to stable storage (fsync).

@@ -137,3 +137,26 @@ def test_torn_tail_without_writer_repaired_at_once(tmp_path: Path) -> None:
     assert lines[0] == b'{"agent": "crashed", "part": "fir'
     assert json.loads(lines[1])["agent"] == "ours"
     assert lines[2:] == [b""]
+
+
+def test_lock_held_too_long_repairs_tail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer stopped while it holds the lock (SIGSTOP, a hung mount) must not
+    # hold the others' events for ever: after the wait, the open line counts as torn.
+    monkeypatch.setattr("telemetry._sink._EXCLUSIVE_WAIT", 0.2)
+    path = tmp_path / "events.jsonl"
+    other = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fcntl.flock(other, fcntl.LOCK_SH)
+    os.write(other, b'{"agent": "stopped", "part": "fir')
+    try:
+        with TelemetryLogger(path) as log:
+            log.log_event("ours", "r", 1.0)
+            assert log.flush_sync(timeout=10)
+    finally:
+        os.close(other)
+
+    lines = path.read_bytes().split(b"\n")
+    assert lines[0] == b'{"agent": "stopped", "part": "fir'
+    assert json.loads(lines[1])["agent"] == "ours"
+    assert lines[2:] == [b""]
