@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import time
-from collections.abc import Iterator
+import weakref
 from pathlib import Path
 
 __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
@@ -20,10 +21,12 @@ __all__ = ["FileOps", "FileSink", "PartialWriteError", "rotated_path"]
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC
 
-_EXCLUSIVE_WAIT = 2.0
-"""Seconds to wait for the other writers to release the file, when it ends without a
-newline, before the open line is taken as torn. The kernel can pause a large write
-for a few hundred milliseconds to throttle dirty pages."""
+_log = logging.getLogger("telemetry")
+
+_LOCK_WAIT = 5.0
+"""Seconds a writer waits for the file's lock before it writes without it. Writers
+hold the lock only to check the tail and write, so a longer hold means the holder is
+stopped (SIGSTOP, a debugger) or hung."""
 
 
 class FileOps:
@@ -109,6 +112,8 @@ class FileSink:
         self._fd: int | None = None
         self._read_fd: int | None = None
         self._identity: tuple[int, int] | None = None
+        self._lock_warned = False
+        _open_sinks.add(self)
 
     def append(self, data: bytes) -> None:
         """Append ``data``, whole lines, as one write where the kernel allows.
@@ -125,20 +130,16 @@ class FileSink:
         """
         fd = self._current_fd()
 
-        # Each writer holds a shared flock while it looks at the tail and writes,
-        # so a tail without its newline is either another writer's line in progress
-        # or a line torn by a crash (whose lock died with its process).
-        with self._flock(fd, exclusive=False) as locked:
-            if self._ends_with_newline(fd):
-                self._write_all(fd, data, repair=False)
-                return
-            if not locked:
-                self._write_all(fd, data, repair=True)
-                return
-
-        # Tell the two apart by waiting until no one else writes, then looking again.
-        with self._flock(fd, exclusive=True):
+        # Every writer holds the file's exclusive flock while it checks the tail
+        # and writes, so no other live writer's line can be in progress: a tail
+        # without its newline was torn by a crash.
+        locked = self._lock(fd)
+        try:
             self._write_all(fd, data, repair=not self._ends_with_newline(fd))
+        finally:
+            if locked:
+                with contextlib.suppress(OSError):
+                    self._ops.lock(fd, fcntl.LOCK_UN)
 
     def _write_all(self, fd: int, data: bytes, *, repair: bool) -> None:
         # ``repair`` starts the data on a new line, after a torn one.
@@ -159,42 +160,40 @@ class FileSink:
                 )
             written += count
 
-    @contextlib.contextmanager
-    def _flock(self, fd: int, *, exclusive: bool) -> Iterator[bool]:
-        # Yields whether the lock is held. A filesystem without flock (some network
-        # ones) still gets the write: losing the event would be worse than the
-        # rare blank line a misjudged tail could leave.
-        if exclusive:
-            locked = self._lock_exclusive(fd)
-        else:
-            try:
-                self._ops.lock(fd, fcntl.LOCK_SH)
-                locked = True
-            except OSError:
-                locked = False
-        try:
-            yield locked
-        finally:
-            if locked:
-                with contextlib.suppress(OSError):
-                    self._ops.lock(fd, fcntl.LOCK_UN)
+    def _lock(self, fd: int) -> bool:
+        """Take the file's exclusive flock, and return whether it is held.
 
-    def _lock_exclusive(self, fd: int) -> bool:
-        # Linux grants new shared locks while an exclusive request waits, so a
-        # blocking request could wait for ever behind busy writers; poll instead.
-        deadline = time.monotonic() + _EXCLUSIVE_WAIT
-        pause = 0.0005
+        Without the lock the write still happens, because losing the event would be
+        worse than what a misjudged tail can cause: a blank line, or on a crash at
+        that moment a fragment glued to the next event. That happens on filesystems
+        without flock, and when another process holds the lock for ``_LOCK_WAIT``.
+        """
+        # Polled rather than blocking, so a stopped holder cannot stop this writer.
+        deadline = time.monotonic() + _LOCK_WAIT
+        pause = 0.0002
         while True:
             try:
                 self._ops.lock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    self._warn_lock_timeout()
                     return False
             except OSError:
                 return False
             time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.002)
+
+    def _warn_lock_timeout(self) -> None:
+        if not self._lock_warned:
+            self._lock_warned = True
+            _log.warning(
+                "telemetry waited %.0f s for the lock on %s, held by another "
+                "process; writing without it. Look for a stopped or hung process "
+                "that logs to this file.",
+                _LOCK_WAIT,
+                self.path,
+            )
 
     def sync(self) -> None:
         """Flush what was appended to stable storage (fsync).
@@ -218,6 +217,17 @@ class FileSink:
                 self._ops.close(retired)
         self._retired.clear()
         self._release()
+
+    def forget_after_fork(self) -> None:
+        """Close the descriptors a forked child inherited, without syncing them."""
+        descriptors = [*self._retired, self._fd, self._read_fd]
+        self._retired.clear()
+        self._fd = self._read_fd = None
+        self._identity = None
+        for fd in descriptors:
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def _release(self) -> None:
         fd, self._fd = self._fd, None
@@ -319,12 +329,32 @@ class FileSink:
     def _rotate(self) -> None:
         # The lock file serializes rotation between processes: each re-checks under
         # the lock, so a file is renamed once, never the fresh one another just made.
+        # A writer that finds the lock taken skips this rotation rather than wait
+        # for a holder that may be stopped: the next append checks the size again.
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
             try:
                 if not self._path_moved() and self._over_size():
                     target = rotated_path(self.path, time.time())
                     self._ops.rename(str(self.path), str(target))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_open_sinks: weakref.WeakSet[FileSink] = weakref.WeakSet()
+
+
+def _close_inherited_files() -> None:
+    # A forked child gets the parent's descriptors, and a flock lives as long as
+    # any descriptor of it: without this, a parent killed while it holds the lock
+    # would leave it held for as long as the child lives.
+    for sink in list(_open_sinks):
+        sink.forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_files)
