@@ -119,8 +119,8 @@ class FileSink:
         """Append ``data``, whole lines, as one write where the kernel allows.
 
         With O_APPEND every write() lands at the current end of the file, and Linux
-        holds the file's lock for the whole call on a local filesystem, so lines from
-        several processes never interleave. A short write is completed by further
+        holds the inode's lock for the whole call on a local filesystem, so lines
+        from several processes never interleave. A short write is completed by further
         writes, which another process could interleave with; this only happens on a
         full disk or a signal.
 

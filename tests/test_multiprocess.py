@@ -98,10 +98,10 @@ def test_processes_append_whole_lines(tmp_path: Path) -> None:
         assert sequences == list(range(EVENTS)), f"process {pid} out of order"
 
 
-def test_writer_paused_mid_line_is_waited_for(tmp_path: Path) -> None:
-    # Another writer holds the lock while its line is half written, as when the
-    # kernel pauses a large write to throttle dirty pages. Its tail must not be
-    # taken for a torn line, or a blank line would follow it.
+def test_line_in_progress_waited_for(tmp_path: Path) -> None:
+    # Another writer holds the lock while its line is half written, which is how
+    # a large write in progress looks to a reader. That tail is not torn, and a
+    # repair newline would leave a blank line after it.
     path = tmp_path / "events.jsonl"
     other = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     fcntl.flock(other, fcntl.LOCK_EX)
@@ -127,7 +127,7 @@ def test_writer_paused_mid_line_is_waited_for(tmp_path: Path) -> None:
     assert lines[2:] == [b""]
 
 
-def test_torn_tail_without_writer_repaired_at_once(tmp_path: Path) -> None:
+def test_torn_tail_repaired_at_once(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_bytes(b'{"agent": "crashed", "part": "fir')
     with TelemetryLogger(path) as log:
@@ -139,7 +139,7 @@ def test_torn_tail_without_writer_repaired_at_once(tmp_path: Path) -> None:
     assert lines[2:] == [b""]
 
 
-def test_lock_held_too_long_is_bypassed(
+def test_stale_lock_bypassed_after_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A writer stopped while it holds the lock (SIGSTOP, a hung mount) must not
@@ -207,7 +207,7 @@ FORK_CHECK = """
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_forked_child_closes_inherited_log_file(tmp_path: Path) -> None:
+def test_fork_child_closes_log_file(tmp_path: Path) -> None:
     # A flock lives while any descriptor of it is open, so a child that kept the
     # parent's descriptor would keep a killed parent's lock held.
     path = tmp_path / "events.jsonl"
