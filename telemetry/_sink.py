@@ -112,7 +112,7 @@ class FileSink:
         self._fd: int | None = None
         self._read_fd: int | None = None
         self._identity: tuple[int, int] | None = None
-        self._lock_warned = False
+        self._lock_stale = False
         _open_sinks.add(self)
 
     def append(self, data: bytes) -> None:
@@ -120,9 +120,9 @@ class FileSink:
 
         With O_APPEND every write() lands at the current end of the file, and Linux
         holds the inode's lock for the whole call on a local filesystem, so lines
-        from several processes never interleave. A short write is completed by further
-        writes, which another process could interleave with; this only happens on a
-        full disk or a signal.
+        from several processes never interleave. A short write (a full disk, a
+        signal) is completed by further writes, still under the flock below, so
+        only a writer that does not take it could come between them.
 
         Raises:
             PartialWriteError: the write failed after some bytes reached the kernel.
@@ -169,24 +169,27 @@ class FileSink:
         without flock, and when another process holds the lock for ``_LOCK_WAIT``.
         """
         # Polled rather than blocking, so a stopped holder cannot stop this writer.
-        deadline = time.monotonic() + _LOCK_WAIT
+        # Once a wait has run out, the next appends try once and move on, or each
+        # would wait again and the queue would fill behind them.
+        deadline = time.monotonic() + (0.0 if self._lock_stale else _LOCK_WAIT)
         pause = 0.0002
         while True:
             try:
                 self._ops.lock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock_stale = False
                 return True
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    self._warn_lock_timeout()
+                    self._lock_timed_out()
                     return False
             except OSError:
                 return False
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
 
-    def _warn_lock_timeout(self) -> None:
-        if not self._lock_warned:
-            self._lock_warned = True
+    def _lock_timed_out(self) -> None:
+        if not self._lock_stale:
+            self._lock_stale = True
             _log.warning(
                 "telemetry waited %.0f s for the lock on %s, held by another "
                 "process; writing without it. Look for a stopped or hung process "

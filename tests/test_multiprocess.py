@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from faults import strict_loads
 
-from telemetry import TelemetryLogger
+from telemetry import FileOps, TelemetryLogger
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESSES = 4
@@ -29,7 +29,7 @@ EVENTS = 25_000
 
 WORKER = """
     import os, random, sys
-    from telemetry import TelemetryLogger
+    from telemetry import FileOps, TelemetryLogger
 
     path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     rng = random.Random(worker)
@@ -139,27 +139,47 @@ def test_torn_tail_repaired_at_once(tmp_path: Path) -> None:
     assert lines[2:] == [b""]
 
 
+class LockCalls(FileOps):
+    """Counts the flock calls the sink makes."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def lock(self, fd: int, operation: int) -> None:
+        self.calls += 1
+        super().lock(fd, operation)
+
+
 def test_stale_lock_bypassed_after_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A writer stopped while it holds the lock (SIGSTOP, a hung mount) must not
-    # hold the others' events for ever: after the wait they write without it.
+    # hold the others' events for ever: after one wait they write without it.
     monkeypatch.setattr("telemetry._sink._LOCK_WAIT", 0.2)
     path = tmp_path / "events.jsonl"
     path.write_bytes(b'{"agent": "before"}\n')
     other = os.open(path, os.O_WRONLY | os.O_APPEND)
     fcntl.flock(other, fcntl.LOCK_EX)
+    ops = LockCalls()
+    log = TelemetryLogger(path, file_ops=ops)
     try:
-        with TelemetryLogger(path) as log:
-            log.log_event("ours", "r", 1.0)
+        log.log_event("first", "r", 1.0)
+        assert log.flush_sync(timeout=10)
+        first_calls = ops.calls
+        for index in range(3):
+            log.log_event("stale", "r", float(index))
             assert log.flush_sync(timeout=10)
+        stale_calls = ops.calls - first_calls
     finally:
         os.close(other)
+    log.log_event("freed", "r", 1.0)
+    assert log.shutdown_sync(timeout=10)
 
-    lines = path.read_bytes().split(b"\n")
-    assert json.loads(lines[1])["agent"] == "ours"
-    assert lines[2:] == [b""]
-    assert "held by another process" in caplog.text
+    agents = [json.loads(line)["agent"] for line in path.read_bytes().splitlines()]
+    assert agents == ["before", "first", "stale", "stale", "stale", "freed"]
+    assert first_calls > 3
+    assert stale_calls == 3
+    assert caplog.text.count("held by another process") == 1
 
 
 def test_rotation_lock_held_skips_rotation(tmp_path: Path) -> None:
@@ -185,7 +205,7 @@ def test_rotation_lock_held_skips_rotation(tmp_path: Path) -> None:
 
 FORK_CHECK = """
     import os, sys
-    from telemetry import TelemetryLogger
+    from telemetry import FileOps, TelemetryLogger
 
     path = sys.argv[1]
     log = TelemetryLogger(path)
