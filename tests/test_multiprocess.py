@@ -226,18 +226,62 @@ FORK_CHECK = """
 """
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-def test_fork_child_closes_log_file(tmp_path: Path) -> None:
-    # A flock lives while any descriptor of it is open, so a child that kept the
-    # parent's descriptor would keep a killed parent's lock held.
-    path = tmp_path / "events.jsonl"
+FORK_IN_ROTATION = """
+    import os, sys, threading
+    from telemetry import FileOps, TelemetryLogger
+
+    path = sys.argv[1]
+    renaming, forked = threading.Event(), threading.Event()
+
+    class ForkDuringRename(FileOps):
+        def rename(self, source, target):
+            renaming.set()
+            forked.wait(10)
+            super().rename(source, target)
+
+    log = TelemetryLogger(path, rotate_bytes=1, file_ops=ForkDuringRename())
+    log.log_event("parent", "r", 1.0)
+    assert log.flush_sync(timeout=10)
+    log.log_event("parent", "r", 2.0)  # Over rotate_bytes: this one rotates.
+    assert renaming.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        links = []
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{name}"))
+            except OSError:
+                pass
+        os._exit(10 + sum(link.startswith(path) for link in links))
+    forked.set()
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status) - 10)
+    log.shutdown_sync()
+"""
+
+
+def run_fork_check(code: str, path: Path) -> list[str]:
+    """Run ``code`` with ``path`` and return what it printed, split on spaces."""
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(FORK_CHECK), str(path)],
+        [sys.executable, "-c", textwrap.dedent(code), str(path)],
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         timeout=60,
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0"]
+    return result.stdout.split()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_fork_child_closes_log_file(tmp_path: Path) -> None:
+    # A flock lives while any descriptor of it is open, so a child that kept the
+    # parent's descriptor would keep a killed parent's lock held.
+    assert run_fork_check(FORK_CHECK, tmp_path / "events.jsonl") == ["0"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_fork_in_rotation_closes_lock_file(tmp_path: Path) -> None:
+    # The same for the rotation's lock file, or a parent killed mid-rotation
+    # would stop every process from rotating while the child lives.
+    assert run_fork_check(FORK_IN_ROTATION, tmp_path / "events.jsonl") == ["0"]
