@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 
+from bench.processes import ROOT, run_once
 from bench.report import Targets, render, summarize
 from bench.run import check_file
 from bench.workloads import FULL, RunResult
@@ -104,3 +105,9 @@ def test_targets_mark_missed() -> None:
     assert "0.45 x | **missed** |" in report
     assert "7.9 vs picologging 7.6 µs | **missed** |" in report
     assert "| (a) | loop stall < 5 ms | 7.0 ms | **missed** |" in report
+
+
+def test_processes_bench_counts_lines() -> None:
+    rate = run_once(ROOT, processes=2, events=50, flush_each=True)
+
+    assert rate > 0
