@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +30,7 @@ __all__ = [
     "AsyncLog",
     "Contender",
     "SyncLog",
-    "encoder_cost",
+    "encoder_costs",
     "event_dict",
     "line_encoder",
     "make_contender",
@@ -419,16 +419,25 @@ def line_encoder(encoder: str) -> Callable[[dict[str, object]], bytes]:
     raise ValueError(f"encoder must be 'json', 'orjson' or 'msgspec', got {encoder!r}")
 
 
-def encoder_cost(encoder: str, events: list[tuple[Any, ...]], rounds: int = 5) -> float:
-    """Return the best time, in µs per event, to build and encode ``events``."""
-    encode = line_encoder(encoder)
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for fields in events:
-            encode(event_dict(*fields))
-        best = min(best, time.perf_counter() - start)
-    return best / len(events) * 1e6
+def encoder_costs(
+    encoders: Sequence[str], events: list[tuple[Any, ...]], rounds: int = 7
+) -> dict[str, float]:
+    """Return each encoder's best time, in µs per event, to build and encode ``events``.
+
+    The encoders take turns, round after round, after one untimed pass each, so a
+    burst of load or a warm-up (imports, page faults) cannot fall on one of them
+    alone and hand the fast floor to the slower encoder.
+    """
+    encoders_by_name = {name: line_encoder(name) for name in encoders}
+    best = dict.fromkeys(encoders, float("inf"))
+    for index in range(rounds + 1):
+        for name, encode in encoders_by_name.items():
+            start = time.perf_counter()
+            for fields in events:
+                encode(event_dict(*fields))
+            if index:
+                best[name] = min(best[name], time.perf_counter() - start)
+    return {name: value / len(events) * 1e6 for name, value in best.items()}
 
 
 PEERS: tuple[type[Contender], ...] = (

@@ -30,7 +30,7 @@ from telemetry._event import CORE_FIELDS
 from .contenders import (
     CONTENDERS,
     FAST_ENCODERS,
-    encoder_cost,
+    encoder_costs,
     make_contender,
 )
 from .report import REFERENCE, Targets, render, summarize
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = dict(_parse_setting(text) for text in args.set)
     repeats = args.repeats or (1 if args.quick else 3)
 
-    costs = {name: encoder_cost(name, field_pool()) for name in FAST_ENCODERS}
+    costs = encoder_costs(FAST_ENCODERS, field_pool())
     fast = min(costs, key=costs.__getitem__)
     results = []
     line_bytes: list[float] = []
