@@ -86,7 +86,10 @@ def run_once(source: Path, processes: int, events: int, flush_each: bool) -> flo
             )
         check, _ = check_file(path, processes * events)
         if check != "ok":
-            raise RuntimeError(f"{source}: {check}")
+            raise RuntimeError(
+                f"file check failed for {source}: {check}; "
+                "run tests/test_multiprocess.py to find the cause"
+            )
     return processes * events / elapsed
 
 

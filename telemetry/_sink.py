@@ -30,8 +30,8 @@ stopped (SIGSTOP, a debugger) or hung."""
 
 _LOCK_YIELDS = 20
 """Tries for a taken lock that give the CPU away rather than sleep. With more
-writer processes than cores the holder is often runnable but not running, and a
-sleep of even 50 µs left the lock free while every waiter slept: eight processes
+writer processes than cores, the holder is often runnable but not running. A sleep
+of even 50 µs then left the lock free while every waiter slept, so eight processes
 that flushed every event ran a quarter slower than with no lock at all."""
 
 
@@ -356,7 +356,7 @@ class FileSink:
             except BlockingIOError:
                 return
             except OSError:
-                pass  # No flock on this filesystem: the re-check below still helps.
+                pass  # No flock on this filesystem, so the re-check below must do.
             if not self._path_moved() and self._over_size():
                 target = rotated_path(self.path, time.time())
                 self._ops.rename(str(self.path), str(target))

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import orjson
 
+from bench.contenders import encoder_costs
 from bench.processes import ROOT, run_once
 from bench.report import Targets, render, summarize
 from bench.run import check_file
-from bench.workloads import FULL, RunResult
+from bench.workloads import FULL, RunResult, field_pool
 from telemetry._event import CORE_FIELDS
 
 EVENT = {
@@ -111,3 +112,10 @@ def test_processes_bench_counts_lines() -> None:
     rate = run_once(ROOT, processes=2, events=50, flush_each=True)
 
     assert rate > 0
+
+
+def test_encoder_costs_times_each_encoder() -> None:
+    costs = encoder_costs(["orjson", "json"], field_pool(size=50), rounds=2)
+
+    assert set(costs) == {"orjson", "json"}
+    assert all(cost > 0 for cost in costs.values())

@@ -673,7 +673,7 @@ class CountingGate:
         self.gate = gate
         self.waits = 0
         self.waiting = 0
-        self.most_waiting = 0
+        self.max_waiting = 0
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not blocking:
@@ -681,7 +681,7 @@ class CountingGate:
 
         self.waits += 1
         self.waiting += 1
-        self.most_waiting = max(self.most_waiting, self.waiting)
+        self.max_waiting = max(self.max_waiting, self.waiting)
         try:
             return bool(self.gate.acquire(blocking, timeout))
         finally:
@@ -764,9 +764,9 @@ async def test_logging_signal_handlers_do_not_nest(log_path: Path) -> None:
     stats = log.stats()
 
     assert gate.waits > 0
-    assert gate.most_waiting == 1
+    assert gate.max_waiting == 1
     # On a loaded machine a handler can be descheduled past the next tick, so a
-    # few levels of nesting happen without any wait; the stack must stay shallow.
+    # few levels of nesting happen without any wait. The stack must stay shallow.
     assert deepest <= 50
     assert stats.written == stats.accepted
     assert len(read_lines(log_path)) == stats.written

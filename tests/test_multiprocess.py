@@ -154,7 +154,7 @@ def test_stale_lock_bypassed_after_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A writer stopped while it holds the lock (SIGSTOP, a hung mount) must not
-    # hold the others' events for ever: after one wait they write without it.
+    # hold the others' events forever: after one wait they write without it.
     monkeypatch.setattr("telemetry._sink._LOCK_WAIT", 0.2)
     path = tmp_path / "events.jsonl"
     path.write_bytes(b'{"agent": "before"}\n')
@@ -203,14 +203,7 @@ def test_rotation_lock_held_skips_rotation(tmp_path: Path) -> None:
     assert log.stats().written == 6
 
 
-FORK_CHECK = """
-    import os, sys
-    from telemetry import FileOps, TelemetryLogger
-
-    path = sys.argv[1]
-    log = TelemetryLogger(path)
-    log.log_event("parent", "r", 1.0)
-    assert log.flush_sync(timeout=10)
+FORK_AND_COUNT = """
     pid = os.fork()
     if pid == 0:
         links = []
@@ -219,14 +212,31 @@ FORK_CHECK = """
                 links.append(os.readlink(f"/proc/self/fd/{name}"))
             except OSError:
                 pass
-        os._exit(10 + links.count(path))
+        os._exit(10 + sum(link.startswith(path) for link in links))
+    forked.set()
     _, status = os.waitpid(pid, 0)
     print(os.waitstatus_to_exitcode(status) - 10)
     log.shutdown_sync()
 """
+"""The end of both fork scripts: the child counts its descriptors of the log file
+and of its lock file, and the parent prints that count."""
 
+FORK_CHECK = (
+    """
+    import os, sys, threading
+    from telemetry import TelemetryLogger
 
-FORK_IN_ROTATION = """
+    path = sys.argv[1]
+    forked = threading.Event()
+    log = TelemetryLogger(path)
+    log.log_event("parent", "r", 1.0)
+    assert log.flush_sync(timeout=10)
+"""
+    + FORK_AND_COUNT
+)
+
+FORK_IN_ROTATION = (
+    """
     import os, sys, threading
     from telemetry import FileOps, TelemetryLogger
 
@@ -244,20 +254,9 @@ FORK_IN_ROTATION = """
     assert log.flush_sync(timeout=10)
     log.log_event("parent", "r", 2.0)  # Over rotate_bytes: this one rotates.
     assert renaming.wait(10)
-    pid = os.fork()
-    if pid == 0:
-        links = []
-        for name in os.listdir("/proc/self/fd"):
-            try:
-                links.append(os.readlink(f"/proc/self/fd/{name}"))
-            except OSError:
-                pass
-        os._exit(10 + sum(link.startswith(path) for link in links))
-    forked.set()
-    _, status = os.waitpid(pid, 0)
-    print(os.waitstatus_to_exitcode(status) - 10)
-    log.shutdown_sync()
 """
+    + FORK_AND_COUNT
+)
 
 
 def run_fork_check(code: str, path: Path) -> list[str]:
